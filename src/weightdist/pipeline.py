@@ -1,0 +1,130 @@
+"""One entry point per Snakemake rule; the rule scripts in scripts/ only unpack `snakemake` and call these."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from .fileio import write_json, write_table
+
+
+def job_logger(log_path: str | Path | None, name: str = "weightdist") -> logging.Logger:
+    """A logger writing to the rule's log file (and stderr), with timestamps."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.INFO)
+    logger.handlers.clear()
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S")
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if log_path:
+        Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_path, mode="w"))
+    for h in handlers:
+        h.setFormatter(fmt)
+        logger.addHandler(h)
+    return logger
+
+
+def run_job(log_path, fn, *args, **kwargs):
+    """Run `fn(*args, log=logger, **kwargs)`; log a known error as one clear line and exit 1 instead of a traceback."""
+    from .config import ConfigError
+    from .data import DataError
+    from .train import TrainingDiverged
+    from .weights import WeightFileError
+
+    log = job_logger(log_path)
+    try:
+        return fn(*args, log=log, **kwargs)
+    except (ConfigError, DataError, WeightFileError, TrainingDiverged) as e:
+        log.error(str(e))
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# data
+
+
+def download_archive(url: str, md5: str, out: str, *, log: logging.Logger) -> None:
+    from .data import download
+
+    log.info(f"downloading {url}")
+    download(url, out, md5)
+    log.info(f"verified md5 {md5}; wrote {out}")
+
+
+def synthetic_archive(spec: dict, out: str, *, log: logging.Logger) -> None:
+    from .data import write_synthetic_archive
+
+    md5 = write_synthetic_archive(out, spec["train_per_class"], spec["test_per_class"], spec["seed"])
+    log.info(f"wrote a synthetic CIFAR-10-layout archive {out}: {spec} (md5 {md5})")
+
+
+def prepare_dataset(archive: str, md5: str, expected_counts: list[int] | None, out: str, summary: str, *,
+                    log: logging.Logger) -> None:
+    from .data import prepare
+
+    log.info(f"verifying and converting {archive}")
+    info = prepare(archive, out, md5, tuple(expected_counts) if expected_counts else None)
+    write_json(summary, info)
+    log.info(json.dumps(info))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# training
+
+
+def train_run(params: dict, compute_config: dict, data_path: str, weights_out: str, metrics_out: str,
+              checkpoint: str, *, log: logging.Logger) -> None:
+    from .config import RunConfig
+    from .data import load_prepared
+    from .device import resolve_device
+    from .train import train
+    from .weights import versions, write_weights
+
+    run = RunConfig.from_params(params, compute_config)
+    data = load_prepared(data_path, resolve_device(run.compute.device))
+    result = train(run, data, checkpoint=checkpoint, log=log.info)
+    write_weights(weights_out, run, result)
+    final = result.final
+    metrics = {"model": run.model, "init": run.init, "seed": run.seed, "status": result.status,
+               "epochs": run.recipe.epochs, "final_epoch": final["epoch"], "test_acc": final["test_acc"],
+               "test_loss": final["test_loss"], "train_acc": final["train_acc"], "train_loss": final["train_loss"],
+               "n_parameters": int(sum(v.size for k, v in result.snapshots[0].items()
+                                       if not k.endswith(("running_mean", "running_var")))),
+               "wall_time_s": result.wall_time_s, "device": result.device, "precision": result.precision,
+               "resumed_from_epoch": result.resumed_from_epoch, "divergence": result.divergence,
+               "config_digest": run.digest(), "config": run.to_dict(), **versions(), "history": result.history}
+    write_json(metrics_out, metrics)
+    Path(checkpoint).unlink(missing_ok=True)   # outputs are complete: the checkpoint has done its job
+    log.info(f"{result.status}: test accuracy {final['test_acc']:.4f}, loss {final['test_loss']:.4f}, "
+             f"{result.wall_time_s:.1f} s")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# statistics
+
+
+def run_stats(weights: str, analysis: dict, out: str, *, log: logging.Logger) -> None:
+    from .stats import run_layer_stats
+
+    t = time.perf_counter()
+    frame = run_layer_stats(weights, analysis["near_zero_rel"], analysis["near_zero_abs"])
+    write_table(out, frame)
+    log.info(f"{len(frame)} rows of layer statistics from {weights} in {time.perf_counter() - t:.1f} s")
+
+
+def aggregate(layer_stats: list[str], metrics: list[str], out: dict[str, str], *, log: logging.Logger) -> None:
+    """Concatenate per-run tables into results/stats: layer_stats, runs, history, gradients."""
+    from .stats import RUN_COLUMNS, gradient_rows, history_rows, read_metrics, run_row
+
+    frames = [pd.read_csv(p, sep="\t") for p in layer_stats]
+    write_table(out["layer_stats"], pd.concat(frames, ignore_index=True))
+    all_metrics = [read_metrics(p) for p in metrics]
+    write_table(out["runs"], pd.DataFrame([run_row(m) for m in all_metrics], columns=RUN_COLUMNS))
+    write_table(out["history"], pd.DataFrame([r for m in all_metrics for r in history_rows(m)]))
+    write_table(out["gradients"], pd.DataFrame([r for m in all_metrics for r in gradient_rows(m)]))
+    log.info(f"aggregated {len(metrics)} runs")

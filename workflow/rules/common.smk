@@ -1,0 +1,76 @@
+import os
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+# The rules' logic lives in the package under src/; put the checked-out copy first on the path of this process and
+# of every job (local, conda or cluster), so the code that runs is always the code in this working tree.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+from weightdist import config as wdconfig
+from weightdist.device import cuda_present
+from weightdist.render import experiment_a_stems, experiment_b_stems, figure_files, table_files
+
+SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
+try:
+    validate(config, schema=SCHEMA)
+except WorkflowError:
+    wdconfig.validate_schema(config, SCHEMA)  # the same check, reported one line per problem
+    raise
+wdconfig.check_config(config)
+
+
+wildcard_constraints:
+    model="|".join(wdconfig.MODEL_NAMES),
+    init="|".join(wdconfig.INIT_NAMES),
+    seed=r"\d+",
+
+
+RUN_DIR = "results/runs/{model}/{init}/seed{seed}"
+ON_GPU = config["compute"]["device"] == "cuda" or (config["compute"]["device"] == "auto" and cuda_present())
+
+
+def run_files(name, models=None, inits=None):
+    """One file per run of the grid (or of the given models and inits), e.g. every weights.h5."""
+    return [
+        f"results/runs/{m}/{i}/seed{s}/{name}"
+        for m, i, s in wdconfig.runs(config)
+        if (models is None or m in models) and (inits is None or i in inits)
+    ]
+
+
+def get_archive(wildcards):
+    source = config["data"]["source"]
+    if source == "download":
+        return "results/data/cifar-10-python.tar.gz"
+    if source == "synthetic":
+        return "results/data/synthetic-cifar-10-python.tar.gz"
+    return config["data"]["local_archive"]
+
+
+def get_expected_counts():
+    if config["data"]["source"] == "synthetic":
+        s = config["data"]["synthetic"]
+        return [10 * s["train_per_class"], 10 * s["test_per_class"]]
+    return [50000, 10000]
+
+
+def get_run_params(wildcards):
+    run = wdconfig.run_config(config, wildcards.model, wildcards.init, int(wildcards.seed))
+    return run.params()
+
+
+def get_train_runtime(wildcards):
+    epochs = config["models"][wildcards.model]["recipe"]["epochs"]
+    return int(10 + epochs * config["resources"]["train_minutes_per_epoch"])
+
+
+def get_final_outputs():
+    outputs = [f"results/stats/{name}.tsv" for name in ("layer_stats", "runs", "history", "gradients")]
+    outputs += figure_files(experiment_a_stems(config) + experiment_b_stems(config) + ["curves"], config)
+    outputs += table_files(config)
+    return outputs

@@ -1,0 +1,95 @@
+EXP_A = config["experiments"]["a"]
+EXP_B = config["experiments"]["b"]
+
+
+def figures(stems, category, caption):
+    return [report(f, caption=caption, category=category) for f in figure_files(stems, config)]
+
+
+if EXP_A is not None:
+
+    rule plot_experiment_a:
+        input:
+            run_files("weights.h5", models=EXP_A["models"], inits=[EXP_A["init"]]),
+        output:
+            figures(experiment_a_stems(config), "Experiment A", "../report/experiment_a.rst"),
+        log:
+            "logs/render/plot_experiment_a.log",
+        params:
+            experiment=EXP_A,
+            plots=config["plots"],
+            near_zero_rel=config["analysis"]["near_zero_rel"],
+        localrule: True
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=20,
+        conda:
+            "../../envs/weightdist.yaml"
+        script:
+            "../../scripts/plot_experiment_a.py"
+
+
+if EXP_B is not None:
+
+    rule plot_experiment_b:
+        input:
+            run_files("weights.h5", models=[EXP_B["model"]], inits=EXP_B["inits"]),
+        output:
+            figures(experiment_b_stems(config), "Experiment B", "../report/experiment_b.rst"),
+        log:
+            "logs/render/plot_experiment_b.log",
+        params:
+            experiment=EXP_B,
+            plots=config["plots"],
+            near_zero_rel=config["analysis"]["near_zero_rel"],
+        localrule: True
+        threads: 1
+        resources:
+            mem_mb=3000,
+            runtime=20,
+        conda:
+            "../../envs/weightdist.yaml"
+        script:
+            "../../scripts/plot_experiment_b.py"
+
+
+rule plot_curves:
+    input:
+        "results/stats/history.tsv",
+    output:
+        figures(["curves"], "Training", "../report/curves.rst"),
+    log:
+        "logs/render/plot_curves.log",
+    params:
+        plots=config["plots"],
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/weightdist.yaml"
+    script:
+        "../../scripts/plot_curves.py"
+
+
+rule tables:
+    input:
+        runs="results/stats/runs.tsv",
+        layer_stats="results/stats/layer_stats.tsv",
+    output:
+        [report(f, caption="../report/tables.rst", category="Tables") for f in table_files(config)],
+    log:
+        "logs/render/tables.log",
+    params:
+        experiments=config["experiments"],
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/weightdist.yaml"
+    script:
+        "../../scripts/tables.py"
