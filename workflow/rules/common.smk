@@ -1,15 +1,12 @@
-import os
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-# The rules' logic lives in the package under src/; put the checked-out copy first on the path of this process and
-# of every job (local, conda or cluster), so the code that runs is always the code in this working tree.
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+# The rules' logic lives in the package under src/. This process imports the checked-out copy; rule scripts find the
+# same copy through the scripts/weightdist link (Snakemake puts a script's folder on its path), in any environment.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from weightdist import config as wdconfig
 from weightdist.device import cuda_present
@@ -70,7 +67,14 @@ def get_train_runtime(wildcards):
 
 
 def get_final_outputs():
-    outputs = [f"results/stats/{name}.tsv" for name in ("layer_stats", "runs", "history", "gradients")]
+    # every run's files are targets themselves: a deleted weights.h5 is retrained even though its statistics exist
+    outputs = run_files("weights.h5") + run_files("metrics.json")
+    outputs += [f"results/stats/{name}.tsv" for name in ("layer_stats", "runs", "history", "gradients")]
     outputs += figure_files(experiment_a_stems(config) + experiment_b_stems(config) + ["curves"], config)
     outputs += table_files(config)
     return outputs
+
+
+def figures(stems, category, caption):
+    """The figure files of `stems`, in every configured format, marked for the Snakemake report."""
+    return [report(f, caption=caption, category=category) for f in figure_files(stems, config)]

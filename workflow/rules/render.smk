@@ -2,10 +2,6 @@ EXP_A = config["experiments"]["a"]
 EXP_B = config["experiments"]["b"]
 
 
-def figures(stems, category, caption):
-    return [report(f, caption=caption, category=category) for f in figure_files(stems, config)]
-
-
 if EXP_A is not None:
 
     rule plot_experiment_a:
