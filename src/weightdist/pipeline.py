@@ -117,14 +117,49 @@ def run_stats(weights: str, analysis: dict, out: str, *, log: logging.Logger) ->
     log.info(f"{len(frame)} rows of layer statistics from {weights} in {time.perf_counter() - t:.1f} s")
 
 
-def aggregate(layer_stats: list[str], metrics: list[str], out: dict[str, str], *, log: logging.Logger) -> None:
-    """Concatenate per-run tables into results/stats: layer_stats, runs, history, gradients."""
+def aggregate(layer_stats: list[str], measures: list[str], metrics: list[str], out: dict[str, str], *,
+              log: logging.Logger) -> None:
+    """Concatenate per-run tables into results/stats: layer_stats, measures, runs, history, gradients."""
     from .stats import RUN_COLUMNS, gradient_rows, history_rows, read_metrics, run_row
 
-    frames = [pd.read_csv(p, sep="\t") for p in layer_stats]
-    write_table(out["layer_stats"], pd.concat(frames, ignore_index=True))
+    for name, paths in (("layer_stats", layer_stats), ("measures", measures)):
+        write_table(out[name], pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True))
     all_metrics = [read_metrics(p) for p in metrics]
     write_table(out["runs"], pd.DataFrame([run_row(m) for m in all_metrics], columns=RUN_COLUMNS))
     write_table(out["history"], pd.DataFrame([r for m in all_metrics for r in history_rows(m)]))
     write_table(out["gradients"], pd.DataFrame([r for m in all_metrics for r in gradient_rows(m)]))
     log.info(f"aggregated {len(metrics)} runs")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# analysis
+
+
+def measure_run(weights: str, data: str, analysis: dict, device: str, out: str, *, log: logging.Logger) -> None:
+    from .measures import run_measures
+
+    t = time.perf_counter()
+    frame = run_measures(weights, data, analysis["near_zero_rel"], device)
+    write_table(out, frame)
+    log.info(f"{len(frame)} rows of measures from {weights} in {time.perf_counter() - t:.1f} s")
+
+
+def compare_groups(config: dict, weights: list[str], out: str, *, log: logging.Logger) -> None:
+    from .compare import compare_groups as compare, comparisons
+    from .render import Runs
+
+    t = time.perf_counter()
+    frame = compare(Runs(weights), comparisons(config))
+    write_table(out, frame)
+    log.info(f"{len(frame)} group comparisons ({int(frame.differs.sum()) if len(frame) else 0} differ) "
+             f"in {time.perf_counter() - t:.1f} s")
+
+
+def correlate(tables: dict[str, str], out: str, *, log: logging.Logger) -> None:
+    from .compare import accuracy_correlations, run_features
+
+    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    features = run_features(read["runs"], read["layer_stats"], read["measures"], read["gradients"])
+    frame = accuracy_correlations(features)
+    write_table(out, frame)
+    log.info(f"{len(frame)} correlations over {features[['model', 'init', 'seed']].drop_duplicates().shape[0]} runs")

@@ -140,3 +140,165 @@ def save(fig, stem: str | Path, formats: list[str], dpi: int) -> list[Path]:
         out.append(path)
     plt.close(fig)
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Measures
+
+
+def quantile_bands_figure(stats: pd.DataFrame, model: str, inits: list[str], layers: list[str]):
+    """Per layer (rows) and init (columns): the 5-95 % and 25-75 % bands and the median over training, averaged over
+    seeds; thin lines are each seed's median."""
+    fig, axes = plt.subplots(len(layers), len(inits), figsize=(2.6 * len(inits), 1.7 * len(layers) + 0.6),
+                             squeeze=False, sharex=True, layout="constrained")
+    for r, layer in enumerate(layers):
+        lo_hi = []
+        for c, init in enumerate(inits):
+            ax = axes[r, c]
+            g = stats[(stats.model == model) & (stats.init == init) & (stats.param == f"{layer}.weight")]
+            if g.empty:
+                ax.text(0.5, 0.5, "no runs", transform=ax.transAxes, ha="center", fontsize=7)
+                continue
+            m = g.groupby("epoch")[["q05", "q25", "q50", "q75", "q95"]].mean()
+            color = INIT_COLORS[init]
+            ax.fill_between(m.index, m.q05, m.q95, color=color, alpha=0.18, lw=0)
+            ax.fill_between(m.index, m.q25, m.q75, color=color, alpha=0.35, lw=0)
+            for _, run in g.groupby("seed"):
+                ax.plot(run.epoch, run.q50, color=color, lw=0.6, alpha=0.8)
+            ax.axhline(0, color="0.6", lw=0.5)
+            lo_hi += [m.q05.min(), m.q95.max()]
+            ax.set_title(f"{INIT_LABELS[init]}: {layer} ({g.seed.nunique()} seeds)", fontsize=7)
+            ax.tick_params(labelsize=6)
+        if lo_hi:
+            pad = 0.05 * (max(lo_hi) - min(lo_hi) or 1)
+            for ax in axes[r]:
+                ax.set_ylim(min(lo_hi) - pad, max(lo_hi) + pad)
+        axes[r, 0].set_ylabel("weight", fontsize=7)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch", fontsize=7)
+    fig.suptitle(f"{MODEL_LABELS.get(model, model)}: weight quantiles over training (bands 5-95 % and 25-75 %, mean "
+                 "over seeds; lines: each seed's median)", fontsize=9)
+    return fig
+
+
+def layer_dots(ax, frame: pd.DataFrame, column: str, layers: list[str], groups: list[tuple[str, str, str]],
+               hollow: str | None = None) -> None:
+    """Per layer (x) and group (offset): each seed a dot, the mean a short bar. groups: (init, label, colour)."""
+    width = 0.8 / max(1, len(groups))
+    for j, (init, label, color) in enumerate(groups):
+        g = frame[frame.init == init]
+        for x, layer in enumerate(layers):
+            v = g[g.layer == layer]
+            if v.empty:
+                continue
+            pos = x - 0.4 + width * (j + 0.5)
+            vals = v[column].to_numpy(float)
+            filled = ~v[hollow].to_numpy(bool) if hollow else np.ones(len(v), bool)
+            ax.scatter(np.full(filled.sum(), pos), vals[filled], s=9, color=color, zorder=3,
+                       label=label if x == 0 else None)
+            ax.scatter(np.full((~filled).sum(), pos), vals[~filled], s=9, facecolors="none", edgecolors=color,
+                       zorder=3)
+            if np.isfinite(vals).any():
+                ax.hlines(np.nanmean(vals), pos - width * 0.4, pos + width * 0.4, color=color, lw=1.5)
+    ax.set_xticks(range(len(layers)), layers, rotation=45, fontsize=7)
+    ax.tick_params(labelsize=7)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def per_layer_figure(frame: pd.DataFrame, models: list[str], inits: list[str], layers_of: dict[str, list[str]],
+                     column: str, ylabel: str, title: str, hollow: str | None = None, log: bool = False):
+    fig, axes = plt.subplots(1, len(models), figsize=(max(4.5, 0.55 * max(len(v) for v in layers_of.values()) *
+                                                          len(inits) ** 0.5) * len(models) / 1.4, 3.4),
+                             squeeze=False, sharey=True, layout="constrained")
+    groups = [(i, INIT_LABELS[i], INIT_COLORS[i]) for i in inits]
+    for ax, model in zip(axes[0], models):
+        sub = frame[frame.model == model]
+        layer_dots(ax, sub, column, layers_of[model], groups, hollow)
+        n = sub.groupby("init").seed.nunique()
+        ax.set_title(f"{MODEL_LABELS.get(model, model)} (seeds per init: {int(n.max()) if len(n) else 0})",
+                     fontsize=8)
+        if log:
+            ax.set_yscale("log")
+    axes[0, 0].set_ylabel(ylabel, fontsize=8)
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def gradient_figure(grads: pd.DataFrame, models: list[str], inits: list[str], layers_of: dict[str, list[str]]):
+    """Gradient norm per layer over epochs: rows are models, columns layers; one line per seed, coloured by init."""
+    ncols = max(len(v) for v in layers_of.values())
+    fig, axes = plt.subplots(len(models), ncols, figsize=(1.9 * ncols, 2.0 * len(models) + 0.6), squeeze=False,
+                             sharex=True, layout="constrained")
+    for r, model in enumerate(models):
+        for c in range(ncols):
+            ax = axes[r, c]
+            if c >= len(layers_of[model]):
+                ax.set_visible(False)
+                continue
+            layer = layers_of[model][c]
+            g = grads[(grads.model == model) & (grads.param == f"{layer}.weight")]
+            for init in inits:
+                for _, run in g[g.init == init].groupby("seed"):
+                    ax.plot(run.epoch, run.grad_norm, color=INIT_COLORS[init], lw=0.8, alpha=0.8)
+            ax.set_yscale("log")
+            ax.set_title(f"{model}: {layer}", fontsize=7)
+            ax.tick_params(labelsize=6)
+        axes[r, 0].set_ylabel("mean gradient norm", fontsize=7)
+    handles = [plt.Line2D([], [], color=INIT_COLORS[i], label=INIT_LABELS[i]) for i in inits]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(inits), fontsize=7)
+    fig.suptitle("Gradient norm of each layer's weights per epoch (mean over the epoch's steps; one line per seed)",
+                 fontsize=9)
+    return fig
+
+
+def correlation_figure(corr: pd.DataFrame, layers: list[str]):
+    scopes = list(dict.fromkeys(corr.scope))
+    measures = list(dict.fromkeys(corr.measure))
+    fig, axes = plt.subplots(1, len(scopes), figsize=(0.45 * len(layers) * len(scopes) + 2, 0.35 * len(measures) + 1.6),
+                             squeeze=False, layout="constrained")
+    image = None
+    for ax, scope in zip(axes[0], scopes):
+        grid = np.full((len(measures), len(layers)), np.nan)
+        sig = np.zeros_like(grid, dtype=bool)
+        sub = corr[corr.scope == scope]
+        for _, r in sub.iterrows():
+            if r.layer in layers:
+                i, j = measures.index(r.measure), layers.index(r.layer)
+                grid[i, j] = r.spearman
+                sig[i, j] = (r.ci_low > 0) or (r.ci_high < 0)
+        image = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+        for i, j in zip(*np.nonzero(sig)):
+            ax.text(j, i, "*", ha="center", va="center", fontsize=8)
+        n = int(sub.n_runs.max()) if len(sub) else 0
+        ax.set_title(f"{scope} runs (up to {n})", fontsize=8)
+        ax.set_xticks(range(len(layers)), layers, rotation=60, fontsize=6)
+        ax.set_yticks(range(len(measures)), measures, fontsize=6)
+    if image is not None:
+        fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="Spearman rho with test accuracy")
+    fig.suptitle("Per-layer measures vs final test accuracy (* : 95 % bootstrap interval excludes 0)", fontsize=9)
+    return fig
+
+
+def distances_figure(comp: pd.DataFrame):
+    """Per comparison: KS distance between groups (dots per seed pair mean) against within-group distance."""
+    names = list(dict.fromkeys(comp.comparison + " [" + comp.variant + "]"))
+    fig, axes = plt.subplots(len(names), 1, figsize=(max(6, 0.45 * comp.param.nunique() + 2), 2.2 * len(names) + 0.4),
+                             squeeze=False, layout="constrained")
+    for ax, name in zip(axes[:, 0], names):
+        g = comp[(comp.comparison + " [" + comp.variant + "]") == name].reset_index(drop=True)
+        x = np.arange(len(g))
+        ax.bar(x - 0.2, g.ks_between, 0.4, color="#d62728", label="between groups (mean over seed pairs)")
+        ax.bar(x + 0.2, g.ks_within, 0.4, color="0.6", label="within groups (mean over seed pairs)")
+        ax.scatter(x - 0.2, g.ks_between_min, marker="_", color="k", s=60, zorder=3, label="between: min")
+        ax.scatter(x + 0.2, g.ks_within_max, marker="_", color="b", s=60, zorder=3, label="within: max")
+        for xi, d in zip(x, g.differs):
+            if d:
+                ax.text(xi, ax.get_ylim()[1] * 0.95, "differs", ha="center", va="top", fontsize=6, rotation=90)
+        ax.set_xticks(x, g.param.str.replace(".weight", "", regex=False), rotation=60, fontsize=6)
+        ax.set_ylabel("KS distance", fontsize=7)
+        ax.set_title(f"{name}: n = {int(g.n_a.max())} vs {int(g.n_b.max())} seeds", fontsize=8)
+        ax.tick_params(labelsize=6)
+    axes[0, 0].legend(fontsize=6, ncols=2)
+    fig.suptitle("Group differences against seed-to-seed differences, per layer (KS statistic)", fontsize=9)
+    return fig

@@ -14,6 +14,7 @@ import pandas as pd
 from . import plots
 from .config import INIT_LABELS, MODEL_LABELS, architecture
 from .fileio import write_table, write_text
+from .layers import layer_sort_key
 from .reference import reported
 from .stats import describe
 from .weights import WeightFile
@@ -202,7 +203,7 @@ def markdown(frame: pd.DataFrame) -> str:
     cols = list(frame.columns)
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join(" --- " for _ in cols) + "|"]
     for _, r in frame.iterrows():
-        lines.append("| " + " | ".join("" if pd.isna(v) else str(v) for v in r) + " |")
+        lines.append("| " + " | ".join("" if pd.isna(v) else str(v).replace("|", "\\|") for v in r) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -273,3 +274,71 @@ def table_files(config: dict, root: str = "results/tables") -> list[str]:
     stems += ["expA_layers"] if config["experiments"]["a"] is not None else []
     stems += ["expB_layers"] if config["experiments"]["b"] is not None else []
     return [f"{root}/{s}.{ext}" for s in stems for ext in ("tsv", "md")]
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Measures
+
+
+MEASURE_STEMS = ["dead_units", "gradient_norms", "filter_diversity", "spectral_alpha", "accuracy_correlation",
+                 "group_distances"]
+
+
+def measure_stems(config: dict) -> list[str]:
+    return [f"measures/quantiles_{m}" for m in config["grid"]["models"]] + [f"measures/{s}" for s in MEASURE_STEMS]
+
+
+def render_measures(config: dict, tables: dict[str, str], root: str = "results/figures", *, log=None) -> None:
+    """Figures of the analysis stage from results/stats tables."""
+    p = config["plots"]
+    models, inits = config["grid"]["models"], config["grid"]["inits"]
+    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    runs = read["runs"]
+    done = runs[runs.status == "completed"][["model", "init", "seed", "final_epoch"]]
+    key = ["model", "init", "seed"]
+    stats = read["layer_stats"].merge(done[key], on=key)
+    weight_layers = {m: architecture(config, m).layer_names("conv") + architecture(config, m).layer_names("fc")
+                     for m in models}
+    for m in models:
+        fig = plots.quantile_bands_figure(stats, m, inits, weight_layers[m])
+        plots.save(fig, f"{root}/measures/quantiles_{m}", p["formats"], p["dpi"])
+
+    meas = read["measures"].merge(done, on=key)
+    final = meas[(meas.epoch == meas.final_epoch) & (meas.variant == "raw")]
+    relu_layers = {m: [x for x in weight_layers[m] if x != weight_layers[m][-1]] for m in models}
+    fig = plots.per_layer_figure(final, models, inits, relu_layers, "dead_frac", "share of units never active",
+                                 "Dead ReLU units per layer at the end of training (dots: seeds; bars: means)")
+    plots.save(fig, f"{root}/measures/dead_units", p["formats"], p["dpi"])
+    fig = plots.per_layer_figure(final, models, inits, weight_layers, "mean_abs_cos", "mean |cos| between filters",
+                                 "Filter similarity per layer (lower = more diverse filters)")
+    plots.save(fig, f"{root}/measures/filter_diversity", p["formats"], p["dpi"])
+    final = final.assign(unreliable=~final.alpha_reliable.astype(bool))
+    fig = plots.per_layer_figure(final, models, inits, weight_layers, "alpha", "power-law alpha of W^T W spectrum",
+                                 "Spectral power-law exponent per layer (hollow: under 50 eigenvalues, unreliable)",
+                                 hollow="unreliable")
+    plots.save(fig, f"{root}/measures/spectral_alpha", p["formats"], p["dpi"])
+
+    grads = read["gradients"].merge(done[key], on=key)
+    fig = plots.gradient_figure(grads, models, inits, weight_layers)
+    plots.save(fig, f"{root}/measures/gradient_norms", p["formats"], p["dpi"])
+
+    corr = read["accuracy_correlation"]
+    all_layers = sorted(set(corr.layer), key=layer_sort_key)
+    fig = plots.correlation_figure(corr, all_layers)
+    plots.save(fig, f"{root}/measures/accuracy_correlation", p["formats"], p["dpi"])
+
+    fig = plots.distances_figure(read["group_comparison"])
+    plots.save(fig, f"{root}/measures/group_distances", p["formats"], p["dpi"])
+
+
+def render_claims(config: dict, weight_paths: list[str], tables: dict[str, str], root: str = "results/tables", *,
+                  log=None) -> None:
+    from .claims import Evidence, build_claims
+
+    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    ev = Evidence(Runs(weight_paths), read["runs"], read["layer_stats"], read["measures"], read["gradients"],
+                  read["history"])
+    claims = build_claims(config, ev)
+    write_table(f"{root}/claims.tsv", claims)
+    shown = claims[["id", "source", "claim", "measured", "values", "verdict"]]
+    write_text(f"{root}/claims.md", markdown(shown))

@@ -10,7 +10,13 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from weightdist import config as wdconfig
 from weightdist.device import cuda_present
-from weightdist.render import experiment_a_stems, experiment_b_stems, figure_files, table_files
+from weightdist.render import (
+    experiment_a_stems,
+    experiment_b_stems,
+    figure_files,
+    measure_stems,
+    table_files,
+)
 
 SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 try:
@@ -28,6 +34,10 @@ wildcard_constraints:
 
 
 RUN_DIR = "results/runs/{model}/{init}/seed{seed}"
+STATS_TABLES = {
+    name: f"results/stats/{name}.tsv"
+    for name in ("runs", "layer_stats", "measures", "gradients", "history")
+}
 ON_GPU = config["compute"]["device"] == "cuda" or (config["compute"]["device"] == "auto" and cuda_present())
 
 
@@ -38,6 +48,14 @@ def run_files(name, models=None, inits=None):
         for m, i, s in wdconfig.runs(config)
         if (models is None or m in models) and (inits is None or i in inits)
     ]
+
+
+def get_experiment_weights():
+    """The weight files that experiments A and B look at."""
+    a, b = config["experiments"]["a"], config["experiments"]["b"]
+    files = run_files("weights.h5", models=a["models"], inits=[a["init"]]) if a else []
+    files += run_files("weights.h5", models=[b["model"]], inits=b["inits"]) if b else []
+    return sorted(set(files))
 
 
 def get_archive(wildcards):
@@ -69,9 +87,11 @@ def get_train_runtime(wildcards):
 def get_final_outputs():
     # every run's files are targets themselves: a deleted weights.h5 is retrained even though its statistics exist
     outputs = run_files("weights.h5") + run_files("metrics.json")
-    outputs += [f"results/stats/{name}.tsv" for name in ("layer_stats", "runs", "history", "gradients")]
-    outputs += figure_files(experiment_a_stems(config) + experiment_b_stems(config) + ["curves"], config)
-    outputs += table_files(config)
+    outputs += list(STATS_TABLES.values())
+    outputs += ["results/stats/group_comparison.tsv", "results/stats/accuracy_correlation.tsv"]
+    stems = experiment_a_stems(config) + experiment_b_stems(config) + ["curves"] + measure_stems(config)
+    outputs += figure_files(stems, config)
+    outputs += table_files(config) + ["results/tables/claims.tsv", "results/tables/claims.md"]
     return outputs
 
 

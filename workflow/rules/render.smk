@@ -70,6 +70,28 @@ rule plot_curves:
         "../../scripts/plot_curves.py"
 
 
+rule plot_measures:
+    input:
+        **STATS_TABLES,
+        group_comparison="results/stats/group_comparison.tsv",
+        accuracy_correlation="results/stats/accuracy_correlation.tsv",
+    output:
+        figures(measure_stems(config), "Measured explanations", "../report/measures.rst"),
+    log:
+        "logs/render/plot_measures.log",
+    params:
+        plots=config["plots"],
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    conda:
+        "../../envs/weightdist.yaml"
+    script:
+        "../../scripts/plot_measures.py"
+
+
 rule tables:
     input:
         runs="results/stats/runs.tsv",

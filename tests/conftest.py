@@ -1,0 +1,91 @@
+"""Shared fixtures: the repository's configs and a tiny synthetic CIFAR-10 archive in the official layout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from weightdist import config as wdconfig  # noqa: E402
+from weightdist import data as wddata  # noqa: E402
+
+SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+
+def load(*overlays: str | Path) -> dict:
+    return wdconfig.load_config(REPO / "config/config.yaml", *overlays, schema=SCHEMA)
+
+
+@pytest.fixture(scope="session")
+def smoke_config() -> dict:
+    return load(REPO / "config/smoke.yaml")
+
+
+@pytest.fixture(scope="session")
+def archive(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "cifar-10-python.tar.gz"
+    wddata.write_synthetic_archive(path, train_per_class=20, test_per_class=10, seed=0)
+    return path
+
+
+@pytest.fixture(scope="session")
+def prepared(archive, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("prepared") / "cifar10.npz"
+    wddata.prepare(archive, out, "skip", (200, 100))
+    return out
+
+
+@pytest.fixture(scope="session")
+def data(prepared):
+    return wddata.load_prepared(prepared)
+
+
+def run_config(config: dict, model: str = "vgg", init: str = "he", seed: int = 0, **recipe) -> wdconfig.RunConfig:
+    """A run of the smoke config, with recipe keys overridden."""
+    run = wdconfig.run_config(config, model, init, seed)
+    d = run.to_dict()
+    d["recipe"].update(recipe)
+    return wdconfig.RunConfig.from_dict(d)
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A copy of the workflow (tracked layout, no results) to run Snakemake in isolation."""
+    for name in ("Snakefile", "workflow", "config", "scripts", "src", "envs", "profiles"):
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, symlinks=True, ignore=shutil.ignore_patterns("__pycache__"))
+        elif src.exists():
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    proc = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=workdir, capture_output=True, text=True,
+                          timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n"
+                             f"{proc.stderr[-4000:]}")
+    return proc
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """{rule: count} that a dry run would execute."""
+    proc = snakemake(workdir, "-n", "--quiet", "rules", *args)
+    counts: dict[str, int] = {}
+    in_table = False
+    for line in (proc.stdout + proc.stderr).splitlines():
+        parts = line.split()
+        if line.startswith("job ") or line.startswith("job\t"):
+            in_table = True
+            continue
+        if in_table and len(parts) == 2 and parts[1].isdigit():
+            if parts[0] == "total":
+                break
+            counts[parts[0]] = int(parts[1])
+    return counts
