@@ -117,7 +117,13 @@ def read_archive(path: str | Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise DataError(f"{path}: no such archive")
     try:
-        with tarfile.open(path, "r:*") as tar:
+        with open(path, "rb") as f:
+            content = f.read()
+        if content[:2] == b"\x1f\x8b":
+            # decompress fully first: gzip's CRC is only checked at the end of the stream, which reading the tar
+            # members alone may never reach, and a damaged member must not pass as data
+            content = gzip.decompress(content)
+        with tarfile.open(fileobj=io.BytesIO(content), mode="r:") as tar:
             names = set(tar.getnames())
             missing = [m for m in MEMBERS if m not in names]
             if missing:
@@ -125,7 +131,7 @@ def read_archive(path: str | Path) -> dict[str, np.ndarray]:
                                 "Expected the official cifar-10-python.tar.gz layout "
                                 "(cifar-10-batches-py/data_batch_1..5, test_batch, batches.meta).")
             raw = {m: tar.extractfile(m).read() for m in MEMBERS}
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as e:
+    except (tarfile.TarError, EOFError, zlib.error, OSError, gzip.BadGzipFile) as e:
         raise DataError(f"{path} cannot be read as a tar.gz archive ({type(e).__name__}: {e}); it is truncated or "
                         "not an archive. Delete it and download or rebuild it.") from e
     train = [_batch_arrays(_unpickle(raw[m], m, path), m, path) for m in MEMBERS[:5]]

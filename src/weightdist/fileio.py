@@ -42,3 +42,21 @@ def write_table(path: str | os.PathLike, frame) -> None:
     """Write a pandas DataFrame as a tab-separated table (no index), atomically."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+class CorruptFileError(ValueError):
+    """An input file that a stage reads is unreadable or truncated; the message names it and how to rebuild it."""
+
+
+def rebuild_hint(path: str | os.PathLike) -> str:
+    return f"rebuild it with: snakemake --cores 1 --force {path}"
+
+
+def read_table(path: str | os.PathLike):
+    """Read a TSV written by `write_table`, or raise CorruptFileError naming the file and the rebuild command."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, sep="\t")
+    except (OSError, ValueError, pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise CorruptFileError(f"{path}: unreadable table ({type(e).__name__}: {e}); {rebuild_hint(path)}") from e

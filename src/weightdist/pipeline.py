@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
-from .fileio import write_json, write_table
+from .fileio import read_table, write_json, write_table
 
 
 def job_logger(log_path: str | Path | None, name: str = "weightdist") -> logging.Logger:
@@ -29,17 +30,23 @@ def job_logger(log_path: str | Path | None, name: str = "weightdist") -> logging
     return logger
 
 
+def _terminate(signum, frame):
+    # SIGTERM (Snakemake stopping, a scheduler preempting) unwinds like Ctrl-C, so temporary files are removed
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def run_job(log_path, fn, *args, **kwargs):
     """Run `fn(*args, log=logger, **kwargs)`; log a known error as one clear line and exit 1 instead of a traceback."""
     from .config import ConfigError
     from .data import DataError
+    from .fileio import CorruptFileError
     from .train import TrainingDiverged
-    from .weights import WeightFileError
 
+    signal.signal(signal.SIGTERM, _terminate)
     log = job_logger(log_path)
     try:
         return fn(*args, log=log, **kwargs)
-    except (ConfigError, DataError, WeightFileError, TrainingDiverged) as e:
+    except (ConfigError, DataError, CorruptFileError, TrainingDiverged) as e:
         log.error(str(e))
         sys.exit(1)
 
@@ -123,7 +130,7 @@ def aggregate(layer_stats: list[str], measures: list[str], metrics: list[str], o
     from .stats import RUN_COLUMNS, gradient_rows, history_rows, read_metrics, run_row
 
     for name, paths in (("layer_stats", layer_stats), ("measures", measures)):
-        write_table(out[name], pd.concat([pd.read_csv(p, sep="\t") for p in paths], ignore_index=True))
+        write_table(out[name], pd.concat([read_table(p) for p in paths], ignore_index=True))
     all_metrics = [read_metrics(p) for p in metrics]
     write_table(out["runs"], pd.DataFrame([run_row(m) for m in all_metrics], columns=RUN_COLUMNS))
     write_table(out["history"], pd.DataFrame([r for m in all_metrics for r in history_rows(m)]))
@@ -158,7 +165,7 @@ def compare_groups(config: dict, weights: list[str], out: str, *, log: logging.L
 def correlate(tables: dict[str, str], out: str, *, log: logging.Logger) -> None:
     from .compare import accuracy_correlations, run_features
 
-    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    read = {k: read_table(v) for k, v in tables.items()}
     features = run_features(read["runs"], read["layer_stats"], read["measures"], read["gradients"])
     frame = accuracy_correlations(features)
     write_table(out, frame)

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import plots
 from .config import INIT_LABELS, MODEL_LABELS, architecture
-from .fileio import write_table, write_text
+from .fileio import read_table, write_table, write_text
 from .layers import layer_sort_key
 from .reference import reported
 from .stats import describe
@@ -173,7 +173,7 @@ def render_experiment_b(config: dict, weight_paths: list[str], root: str = "resu
 
 def render_curves(config: dict, history_tsv: str, root: str = "results/figures", *, log=None) -> None:
     p = config["plots"]
-    history = pd.read_csv(history_tsv, sep="\t")
+    history = read_table(history_tsv)
     fig = plots.curves_figure(history, config["grid"]["models"], config["grid"]["inits"])
     plots.save(fig, f"{root}/curves", p["formats"], p["dpi"])
 
@@ -253,11 +253,11 @@ def layer_markdown(table: pd.DataFrame) -> str:
 
 def render_tables(config: dict, runs_tsv: str, layer_stats_tsv: str, root: str = "results/tables", *,
                   log=None) -> None:
-    runs = pd.read_csv(runs_tsv, sep="\t")
+    runs = read_table(runs_tsv)
     acc = accuracy_table(runs)
     write_table(f"{root}/accuracy.tsv", acc)
     write_text(f"{root}/accuracy.md", accuracy_markdown(acc))
-    stats = pd.read_csv(layer_stats_tsv, sep="\t")
+    stats = read_table(layer_stats_tsv)
     a, b = config["experiments"]["a"], config["experiments"]["b"]
     if a is not None:
         t = layer_table(stats, runs, a["models"], [a["init"]])
@@ -292,7 +292,7 @@ def render_measures(config: dict, tables: dict[str, str], root: str = "results/f
     """Figures of the analysis stage from results/stats tables."""
     p = config["plots"]
     models, inits = config["grid"]["models"], config["grid"]["inits"]
-    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    read = {k: read_table(v) for k, v in tables.items()}
     runs = read["runs"]
     done = runs[runs.status == "completed"][["model", "init", "seed", "final_epoch"]]
     key = ["model", "init", "seed"]
@@ -335,7 +335,7 @@ def render_claims(config: dict, weight_paths: list[str], tables: dict[str, str],
                   log=None) -> None:
     from .claims import Evidence, build_claims
 
-    read = {k: pd.read_csv(v, sep="\t") for k, v in tables.items()}
+    read = {k: read_table(v) for k, v in tables.items()}
     ev = Evidence(Runs(weight_paths), read["runs"], read["layer_stats"], read["measures"], read["gradients"],
                   read["history"])
     claims = build_claims(config, ev)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
+from .fileio import CorruptFileError, rebuild_hint
 from .layers import kind_of, layer_of
 from .weights import WeightFile
 
@@ -54,10 +55,12 @@ def run_layer_stats(weights: str | Path, near_zero_rel: float, near_zero_abs: fl
 
 def read_metrics(path: str | Path) -> dict:
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as e:
-        raise ValueError(f"{path}: unreadable metrics file ({e}); rebuild it with: "
-                         f"snakemake --cores 1 --force {path}") from e
+        metrics = json.loads(Path(path).read_text())
+        if not isinstance(metrics, dict) or "history" not in metrics:
+            raise ValueError("not a metrics record")
+        return metrics
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise CorruptFileError(f"{path}: unreadable metrics file ({e}); {rebuild_hint(path)}") from e
 
 
 RUN_COLUMNS = ["model", "init", "seed", "status", "epochs", "final_epoch", "test_acc", "test_loss", "train_acc",

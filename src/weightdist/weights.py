@@ -28,19 +28,19 @@ import numpy as np
 
 from . import __version__
 from .config import RunConfig
-from .fileio import atomic_path
+from .fileio import CorruptFileError, atomic_path, rebuild_hint
 from .layers import kind_of, layer_of
 
 FORMAT = "weightdist-weights"
 FORMAT_VERSION = 1
 
 
-class WeightFileError(ValueError):
+class WeightFileError(CorruptFileError):
     """A weight file is unreadable, truncated or not in the documented layout."""
 
 
-def rebuild_hint(path: str | Path) -> str:
-    return f"rebuild it with: snakemake --cores 1 --force {path}"
+# h5py reports damaged files through several exception types
+H5_ERRORS = (OSError, KeyError, ValueError, RuntimeError, TypeError)
 
 
 def versions() -> dict[str, str]:
@@ -71,7 +71,8 @@ def write_weights(path: str | Path, run: RunConfig, result) -> None:
                             "test_loss": by_epoch[epoch]["test_loss"]})
             for key, value in state.items():
                 layer = layer_of(key)
-                d = g.create_dataset(key, data=np.asarray(value, dtype=np.float32))
+                # fletcher32: a checksum per chunk, so a damaged file fails loudly instead of reading wrong numbers
+                d = g.create_dataset(key, data=np.asarray(value, dtype=np.float32), fletcher32=True)
                 d.attrs.update({"layer": layer, "kind": kind_of(layer), "order": order.get(layer, -1),
                                 "parameter": not key.endswith(("running_mean", "running_var"))})
 
@@ -85,7 +86,7 @@ class WeightFile:
             self.f = h5py.File(self.path, "r")
             self.attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.f.attrs.items()}
             self.epochs = sorted(int(k) for k in self.f["epochs"])
-        except (OSError, KeyError, ValueError) as e:
+        except H5_ERRORS as e:
             self.close()
             raise WeightFileError(f"{self.path}: not a readable weight file ({type(e).__name__}: {e}); "
                                   f"{rebuild_hint(self.path)}") from e
@@ -113,7 +114,12 @@ class WeightFile:
     def entries(self, epoch: int | None = None, parameters_only: bool = True) -> list[tuple[str, dict]]:
         """[(key, attrs)] of one snapshot in forward order."""
         g = self._group(epoch)
-        out = [(k, dict(g[k].attrs)) for k in g]
+        try:
+            out = [(k, dict(g[k].attrs)) for k in g]
+            out = [(k, a) for k, a in out if {"layer", "kind", "order", "parameter"} <= set(a)]
+        except H5_ERRORS as e:
+            raise WeightFileError(f"{self.path}: damaged snapshot {epoch} ({type(e).__name__}: {e}); "
+                                  f"{rebuild_hint(self.path)}") from e
         if parameters_only:
             out = [(k, a) for k, a in out if a["parameter"]]
         return sorted(out, key=lambda t: (int(t[1]["order"]), not t[0].endswith(".weight"), t[0]))
@@ -121,7 +127,7 @@ class WeightFile:
     def read(self, key: str, epoch: int | None = None) -> np.ndarray:
         try:
             return self._group(epoch)[key][()]
-        except (OSError, KeyError) as e:
+        except H5_ERRORS as e:
             raise WeightFileError(f"{self.path}: cannot read {key} at epoch {epoch} ({e}); "
                                   f"{rebuild_hint(self.path)}") from e
 
@@ -133,4 +139,8 @@ class WeightFile:
         epoch = self.final_epoch if epoch is None else epoch
         if epoch not in self.epochs:
             raise WeightFileError(f"{self.path}: no snapshot at epoch {epoch}; it has {self.epochs}")
-        return self.f[f"epochs/{epoch:03d}"]
+        try:
+            return self.f[f"epochs/{epoch:03d}"]
+        except H5_ERRORS as e:
+            raise WeightFileError(f"{self.path}: damaged snapshot {epoch} ({type(e).__name__}: {e}); "
+                                  f"{rebuild_hint(self.path)}") from e

@@ -27,7 +27,7 @@ rule measure_run:
         "logs/runs/{model}/{init}/seed{seed}/measures.log",
     params:
         analysis={"near_zero_rel": config["analysis"]["near_zero_rel"]},
-        device="cuda" if ON_GPU else "cpu",
+        device=config["compute"]["device"],
     threads: 1
     resources:
         gpu=1 if ON_GPU else 0,
