@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
+
+# one thread, as the training jobs use: on a machine whose other core is busy, multi-threaded ops crawl
+torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
@@ -56,6 +60,7 @@ def run_config(config: dict, model: str = "vgg", init: str = "he", seed: int = 0
 
 def copy_workflow(dest: Path) -> Path:
     """A copy of the workflow (tracked layout, no results) to run Snakemake in isolation."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "workflow", "config", "scripts", "src", "envs", "profiles"):
         src = REPO / name
         if src.is_dir():

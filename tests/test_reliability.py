@@ -221,9 +221,10 @@ class TestDagFaults:
     def test_checksum_mismatch(self, tmp_path, archive):
         """A local archive with the wrong md5 stops the data rule with both checksums; no prepared file exists."""
         wd = copy_workflow(tmp_path)
-        (wd / "config/local.yaml").write_text(f"data: {{source: local, local_archive: {archive}, md5: {'0' * 32}}}\n")
-        proc = snakemake(wd, "--cores", "1", "--configfile", "config/smoke.yaml", "config/local.yaml",
-                         "results/data/cifar10.npz", check=False)
+        wrong = "0" * 32
+        (wd / "config/local.yaml").write_text(f"data: {{source: local, local_archive: {archive}, md5: '{wrong}'}}\n")
+        proc = snakemake(wd, "results/data/cifar10.npz", "--cores", "1", "--configfile", "config/smoke.yaml",
+                         "config/local.yaml", check=False)
         assert proc.returncode != 0
         log = (wd / "logs/data/prepare_dataset.log").read_text()
         assert "0" * 32 in log and wddata.md5sum(archive) in log and "data.md5" in log

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, copy_workflow, load, planned_jobs, snakemake
 
 from weightdist.config import runs
-from weightdist.render import experiment_a_stems, experiment_b_stems, figure_files, table_files
+from weightdist.render import experiment_a_stems, experiment_b_stems, figure_files, measure_stems, table_files
 
 pytestmark = pytest.mark.slow
 SMOKE = ("--configfile", "config/smoke.yaml")
@@ -38,7 +38,11 @@ class TestSmokeRun:
                     for f in ("weights.h5", "metrics.json", "train.log", "layer_stats.tsv")]
         expected += [f"results/stats/{n}.tsv" for n in ("layer_stats", "runs", "history", "gradients")]
         expected += figure_files(experiment_a_stems(config) + experiment_b_stems(config) + ["curves"], config)
-        expected += table_files(config) + ["results/data/cifar10.npz", "results/data/cifar10.json"]
+        expected += figure_files(measure_stems(config), config)
+        expected += [f"results/runs/{m}/{i}/seed{s}/measures.tsv" for m, i, s in runs(config)]
+        expected += [f"results/stats/{n}.tsv" for n in ("measures", "group_comparison", "accuracy_correlation")]
+        expected += table_files(config) + ["results/tables/claims.tsv", "results/tables/claims.md"]
+        expected += ["results/data/cifar10.npz", "results/data/cifar10.json", "results/report.html"]
         missing = [p for p in expected if not (workdir / p).is_file() or (workdir / p).stat().st_size == 0]
         assert not missing
         assert not list((workdir / "results").rglob("checkpoint.pt"))   # cleaned once outputs are complete
@@ -77,7 +81,9 @@ class TestIncremental:
         finally:
             path.write_bytes(backup)
         assert jobs.pop("train") == 1 and jobs.pop("layer_stats") == 1
-        assert set(jobs) == {"aggregate", "plot_experiment_b", "plot_curves", "tables", "all"}
+        assert set(jobs) == {"measure_run", "aggregate", "compare_groups", "correlate", "claims", "plot_experiment_b",
+                             "plot_curves", "plot_measures", "tables", "html_report", "all"}
+        assert jobs["measure_run"] == 1
 
     def test_new_seed(self, workdir):
         """A seed added to the grid trains only the new runs (2 models x 4 inits)."""
@@ -95,11 +101,18 @@ class TestIncremental:
         extra = overlay(workdir, "ops.yaml", "compute: {threads: 2, checkpoint_every: 2}\n")
         assert planned_jobs(workdir, "--configfile", "config/smoke.yaml", extra) == {}
 
+    def test_new_measure(self, workdir):
+        """A changed analysis option recomputes statistics and measures, and retrains nothing."""
+        extra = overlay(workdir, "analysis.yaml", "analysis: {near_zero_rel: 0.2}\n")
+        jobs = planned_jobs(workdir, "--configfile", "config/smoke.yaml", extra)
+        assert "train" not in jobs and jobs["layer_stats"] == 16 and jobs["measure_run"] == 16
+
     def test_plot_option(self, workdir):
         """A plotting option reruns only the rendering."""
         extra = overlay(workdir, "plot.yaml", "plots: {bins: 41}\n")
         jobs = planned_jobs(workdir, "--configfile", "config/smoke.yaml", extra)
-        assert set(jobs) == {"plot_experiment_a", "plot_experiment_b", "plot_curves", "all"}
+        assert set(jobs) == {"plot_experiment_a", "plot_experiment_b", "plot_curves", "plot_measures", "html_report",
+                             "all"}
 
 
 def test_lint():

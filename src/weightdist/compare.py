@@ -110,6 +110,11 @@ def parameter_samples(states: list[dict], variant: str) -> dict[str, list[np.nda
     return out
 
 
+COMPARISON_COLUMNS = ["comparison", "group_a", "group_b", "param", "layer", "kind", "variant", "n_a", "n_b",
+                      *[f"{d}_{s}" for d in ("ks", "w1")
+                        for s in ("between", "within", "between_min", "within_max", "ratio")], "differs"]
+
+
 def compare_groups(runs, comps: list[Comparison]) -> pd.DataFrame:
     from .layers import kind_of, layer_sort_key
 
@@ -123,7 +128,7 @@ def compare_groups(runs, comps: list[Comparison]) -> pd.DataFrame:
                 rows.append({"comparison": comp.name, "group_a": "/".join(comp.a), "group_b": "/".join(comp.b),
                              "param": key, "layer": layer, "kind": kind_of(layer), "variant": variant,
                              **compare_samples(sa[key], sb[key])})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

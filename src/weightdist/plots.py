@@ -78,7 +78,7 @@ def panels_figure(title: str, panels: list[Panel], bins: int, ncols: int | None 
         ax.set_xlabel(xlabel, fontsize=8)
     for ax in axes[:, 0]:
         ax.set_ylabel("density", fontsize=8)
-    fig.suptitle(f"{title}  ({outside:.2%} of values outside the x range)", fontsize=9)
+    fig.suptitle(f"{title}\n({outside:.2%} of values outside the x range)", fontsize=9)
     return fig
 
 
@@ -253,6 +253,9 @@ def gradient_figure(grads: pd.DataFrame, models: list[str], inits: list[str], la
 
 
 def correlation_figure(corr: pd.DataFrame, layers: list[str]):
+    if corr.empty or corr.spearman.isna().all():
+        return empty_figure("Per-layer measures vs final test accuracy",
+                            "too few completed runs to correlate (at least 6 are needed)")
     scopes = list(dict.fromkeys(corr.scope))
     measures = list(dict.fromkeys(corr.measure))
     fig, axes = plt.subplots(1, len(scopes), figsize=(0.45 * len(layers) * len(scopes) + 2, 0.35 * len(measures) + 1.6),
@@ -280,8 +283,19 @@ def correlation_figure(corr: pd.DataFrame, layers: list[str]):
     return fig
 
 
+def empty_figure(title: str, message: str):
+    fig, ax = plt.subplots(figsize=(6, 1.6), layout="constrained")
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", fontsize=9)
+    fig.suptitle(title, fontsize=9)
+    return fig
+
+
 def distances_figure(comp: pd.DataFrame):
     """Per comparison: KS distance between groups (dots per seed pair mean) against within-group distance."""
+    if comp.empty:
+        return empty_figure("Group differences against seed-to-seed differences",
+                            "no comparison possible: a compared group has no completed run")
     names = list(dict.fromkeys(comp.comparison + " [" + comp.variant + "]"))
     fig, axes = plt.subplots(len(names), 1, figsize=(max(6, 0.45 * comp.param.nunique() + 2), 2.2 * len(names) + 0.4),
                              squeeze=False, layout="constrained")

@@ -80,6 +80,11 @@ def run_row(metrics: dict) -> dict:
     return row
 
 
+HISTORY_COLUMNS = ["model", "init", "seed", "status", "epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc",
+                   "seconds"]
+GRADIENT_COLUMNS = ["model", "init", "seed", "epoch", "param", "layer", "kind", "grad_norm"]
+
+
 def history_rows(metrics: dict) -> list[dict]:
     """history.tsv rows: one per (run, epoch) with lr, train and test loss and accuracy, seconds."""
     keys = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")

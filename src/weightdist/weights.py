@@ -63,7 +63,8 @@ def write_weights(path: str | Path, run: RunConfig, result) -> None:
         "device": result.device, "precision": result.precision, "wall_time_s": result.wall_time_s,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "divergence_json": json.dumps(result.divergence) if result.divergence else "", **versions()}
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    # libver v110: object headers and the superblock carry checksums too (readable by HDF5 1.10 and newer)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", libver=("v110", "latest")) as f:
         f.attrs.update(attrs)
         for epoch, state in sorted(result.snapshots.items()):
             g = f.create_group(f"epochs/{epoch:03d}")
@@ -83,6 +84,7 @@ class WeightFile:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         try:
+            self.size = self.path.stat().st_size
             self.f = h5py.File(self.path, "r")
             self.attrs = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in self.f.attrs.items()}
             self.epochs = sorted(int(k) for k in self.f["epochs"])
@@ -126,7 +128,13 @@ class WeightFile:
 
     def read(self, key: str, epoch: int | None = None) -> np.ndarray:
         try:
-            return self._group(epoch)[key][()]
+            d = self._group(epoch)[key]
+            # the file is uncompressed: a dataset claiming more bytes than the file holds has a damaged header,
+            # and reading it would try to allocate that much
+            if d.dtype != np.float32 or d.size * 4 > self.size:
+                raise WeightFileError(f"{self.path}: {key} at epoch {epoch} has a damaged header ({d.dtype}, "
+                                      f"shape {d.shape}); {rebuild_hint(self.path)}")
+            return d[()]
         except H5_ERRORS as e:
             raise WeightFileError(f"{self.path}: cannot read {key} at epoch {epoch} ({e}); "
                                   f"{rebuild_hint(self.path)}") from e

@@ -17,6 +17,7 @@ from weightdist.render import (
     measure_stems,
     table_files,
 )
+from weightdist.report import embedded_figures, report_settings
 
 SCHEMA = str(Path(workflow.basedir) / "workflow/schemas/config.schema.yaml")
 try:
@@ -92,6 +93,7 @@ def get_final_outputs():
     stems = experiment_a_stems(config) + experiment_b_stems(config) + ["curves"] + measure_stems(config)
     outputs += figure_files(stems, config)
     outputs += table_files(config) + ["results/tables/claims.tsv", "results/tables/claims.md"]
+    outputs += ["results/report.html"]
     return outputs
 
 

@@ -111,3 +111,32 @@ rule tables:
         "../../envs/weightdist.yaml"
     script:
         "../../scripts/tables.py"
+
+
+rule html_report:
+    input:
+        runs="results/stats/runs.tsv",
+        layer_stats="results/stats/layer_stats.tsv",
+        history="results/stats/history.tsv",
+        group_comparison="results/stats/group_comparison.tsv",
+        accuracy_correlation="results/stats/accuracy_correlation.tsv",
+        claims="results/tables/claims.tsv",
+        tables=[f for f in table_files(config) if f.endswith(".tsv")],
+        data="results/data/cifar10.json",
+        metrics=run_files("metrics.json"),
+        figures=embedded_figures(config),
+    output:
+        report("results/report.html", caption="../report/html_report.rst", category="Report"),
+    log:
+        "logs/render/html_report.log",
+    params:
+        settings=report_settings(config),
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/weightdist.yaml"
+    script:
+        "../../scripts/report.py"
