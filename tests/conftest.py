@@ -94,3 +94,12 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
                 break
             counts[parts[0]] = int(parts[1])
     return counts
+
+
+@pytest.fixture(scope="session")
+def smoke_workdir(tmp_path_factory):
+    """A scratch copy of the workflow after one complete smoke run (shared by the DAG and report tests; tests that
+    change a file put it back as it was)."""
+    wd = copy_workflow(tmp_path_factory.mktemp("smoke"))
+    snakemake(wd, "--cores", "2", "--configfile", "config/smoke.yaml")
+    return wd

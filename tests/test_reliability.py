@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import REPO, SCHEMA, copy_workflow, load, run_config, snakemake
+from conftest import REPO, SCHEMA, copy_workflow, run_config, snakemake
 
 from weightdist import config as wdconfig
 from weightdist import data as wddata

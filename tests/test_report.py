@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, copy_workflow, load, snakemake
+from conftest import REPO, load
 
 from weightdist import report
 from weightdist.claims import CONTRADICTED, INCONCLUSIVE, SUPPORTED
@@ -329,14 +329,9 @@ def open_in_browser(page: Path, shot_dirs: list[Path], profile: Path) -> tuple[d
 
 
 @pytest.fixture(scope="module")
-def smoke_report(tmp_path_factory):
-    """A scratch copy of the workflow after `snakemake results/report.html` on the smoke config."""
-    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
-    t = time.monotonic()
-    snakemake(wd, "results/report.html", "--cores", "2", "--configfile", "config/smoke.yaml")   # target first:
-    # --configfile takes every argument after it
-    print(f"smoke DAG up to the report: {time.monotonic() - t:.0f} s")
-    return wd
+def smoke_report(smoke_workdir):
+    """The shared smoke run (conftest), whose DAG ends with results/report.html."""
+    return smoke_workdir
 
 
 @pytest.mark.slow

@@ -7,7 +7,7 @@ import json
 import h5py
 import pandas as pd
 import pytest
-from conftest import REPO, copy_workflow, load, planned_jobs, snakemake
+from conftest import REPO, load, planned_jobs, snakemake
 
 from weightdist.config import runs
 from weightdist.render import experiment_a_stems, experiment_b_stems, figure_files, measure_stems, table_files
@@ -17,11 +17,10 @@ SMOKE = ("--configfile", "config/smoke.yaml")
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    """A copy of the workflow after one complete smoke run."""
-    wd = copy_workflow(tmp_path_factory.mktemp("wf"))
-    snakemake(wd, "--cores", "2", *SMOKE)
-    return wd
+def workdir(smoke_workdir):
+    """The shared smoke run (conftest), brought up to date in case an earlier test left a file newer."""
+    snakemake(smoke_workdir, "--cores", "2", *SMOKE)
+    return smoke_workdir
 
 
 def overlay(workdir, name: str, text: str) -> str:

@@ -364,7 +364,7 @@ def experiment_b_claims(ev: Evidence, config: dict) -> list[Claim]:
                 verdict = SUPPORTED if final < 0.5 * biggest else CONTRADICTED if final >= 0.9 * biggest else INCONCLUSIVE
             add("B9", "study.md (open question)", "the He-vs-default accuracy gap is a training-speed difference",
                 "mean accuracy gap (He - default) per epoch: final gap below half the largest gap",
-                [f"gap by epoch: " + ", ".join(f"{int(e)}: {100 * v:+.1f}" for e, v in gap.items())], verdict,
+                ["gap by epoch: " + ", ".join(f"{int(e)}: {100 * v:+.1f}" for e, v in gap.items())], verdict,
                 "supported if final < 0.5 x largest gap, contradicted if final >= 0.9 x largest")
     return out
 

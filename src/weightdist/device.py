@@ -7,6 +7,11 @@ import functools
 import os
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import torch
+
 # torch is imported inside the functions that need it: the Snakefile calls cuda_present() at every start
 
 
