@@ -67,8 +67,8 @@ def test_killed_snakemake_resumes(tmp_path, smoke_config, data):
     wd = copy_workflow(tmp_path)
     (wd / "config/one.yaml").write_text(
         "grid: {seeds: [0], inits: [he], models: [vgg]}\nexperiments: {a: null, b: {inits: [he]}}\n"
-        "data: {synthetic: {train_per_class: 200, test_per_class: 10, seed: 0}}\n"
-        "models: {vgg: {recipe: {epochs: 12}}}\n")
+        "data: {synthetic: {train_per_class: 100, test_per_class: 10, seed: 0}}\n"
+        "models: {vgg: {recipe: {epochs: 8}}}\n")
     # targets before --configfile, which takes every following argument as a config file
     args = ["results/runs/vgg/he/seed0/weights.h5", "--configfile", "config/smoke.yaml", "config/one.yaml"]
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,

@@ -256,9 +256,10 @@ class TestDagFaults:
         wd = copy_workflow(tmp_path)
         (wd / "config/long.yaml").write_text(
             "grid: {seeds: [0], inits: [he], models: [vgg]}\nexperiments: {a: null, b: {inits: [he]}}\n"
-            "data: {synthetic: {train_per_class: 200, test_per_class: 10, seed: 0}}\n"
-            "models: {vgg: {recipe: {epochs: 30}}}\n")
-        args = ["--configfile", "config/smoke.yaml", "config/long.yaml"]
+            "data: {synthetic: {train_per_class: 100, test_per_class: 10, seed: 0}}\n"
+            "models: {vgg: {recipe: {epochs: 10}}}\n")
+        # the run's own files are the target (targets go before --configfile, which takes every argument after it)
+        args = ["results/runs/vgg/he/seed0/metrics.json", "--configfile", "config/smoke.yaml", "config/long.yaml"]
         proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         ckpt = wd / "results/runs/vgg/he/seed0/checkpoint.pt"
