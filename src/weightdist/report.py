@@ -694,7 +694,7 @@ def experiment_a_section(config: dict, inp: Inputs) -> str:
     later = f"conv{a['later_conv']}"
     summary = inp.expA
     comp = inp.group_comparison
-    intro = (f"<p class='text'>{esc(model_label(m1))} (Model 1) against {esc(model_label(m2))} (Model 2), both "
+    intro = (f"<p class='text'>{esc(model_label(m1))} against {esc(model_label(m2))}, both "
              f"{esc(init_label(init))} initialisation. Each figure draws every completed seed as its own outline; "
              "the sentences below each figure are computed from results/tables/expA_layers.tsv (mean ± seed-to-seed "
              "sd) and the per-seed rows of results/stats/layer_stats.tsv; a difference between the models is called "
