@@ -103,3 +103,31 @@ def smoke_workdir(tmp_path_factory):
     wd = copy_workflow(tmp_path_factory.mktemp("smoke"))
     snakemake(wd, "--cores", "2", "--configfile", "config/smoke.yaml")
     return wd
+
+
+ONE_RUN = ("grid: {seeds: [0], inits: [he], models: [vgg]}\nexperiments: {a: null, b: {inits: [he]}}\n"
+           "data: {synthetic: {train_per_class: 100, test_per_class: 10, seed: 0}}\n")
+ONE_RUN_DIR = "results/runs/vgg/he/seed0"
+
+
+def one_run_workflow(dest: Path, epochs: int) -> tuple[Path, list[str]]:
+    """A scratch workflow whose grid is one vgg/he run of `epochs` epochs on 1,000 synthetic images, and the
+    Snakemake arguments that build that run (the target goes before --configfile, which takes every argument after
+    it)."""
+    wd = copy_workflow(dest)
+    (wd / "config/one.yaml").write_text(ONE_RUN + f"models: {{vgg: {{recipe: {{epochs: {epochs}}}}}}}\n")
+    return wd, [f"{ONE_RUN_DIR}/metrics.json", "--configfile", "config/smoke.yaml", "config/one.yaml"]
+
+
+def start_until_checkpoint(wd: Path, args: list[str], timeout: float = 300) -> subprocess.Popen:
+    """Start Snakemake in its own process group and return once the training has written its first checkpoint."""
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt = wd / ONE_RUN_DIR / "checkpoint.pt"
+    deadline = time.time() + timeout
+    while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    assert ckpt.exists(), "the training never wrote a checkpoint"
+    return proc

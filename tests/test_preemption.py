@@ -13,7 +13,7 @@ import time
 import h5py
 import numpy as np
 import pytest
-from conftest import REPO, copy_workflow, run_config, snakemake
+from conftest import REPO, one_run_workflow, run_config, snakemake, start_until_checkpoint
 
 from weightdist import train as wdtrain
 
@@ -64,24 +64,14 @@ class TestKilledJob:
 def test_killed_snakemake_resumes(tmp_path, smoke_config, data):
     """The whole Snakemake run killed with SIGKILL mid-training (as a node failure would): unlock, rerun with
     --rerun-incomplete, and the weights equal an uninterrupted run's."""
-    wd = copy_workflow(tmp_path)
-    (wd / "config/one.yaml").write_text(
-        "grid: {seeds: [0], inits: [he], models: [vgg]}\nexperiments: {a: null, b: {inits: [he]}}\n"
-        "data: {synthetic: {train_per_class: 100, test_per_class: 10, seed: 0}}\n"
-        "models: {vgg: {recipe: {epochs: 8}}}\n")
-    # targets before --configfile, which takes every following argument as a config file
-    args = ["results/runs/vgg/he/seed0/weights.h5", "--configfile", "config/smoke.yaml", "config/one.yaml"]
-    proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    ckpt = wd / "results/runs/vgg/he/seed0/checkpoint.pt"
-    assert wait_for(ckpt, proc), "no checkpoint was written"
+    wd, args = one_run_workflow(tmp_path, epochs=8)
+    proc = start_until_checkpoint(wd, args)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     snakemake(wd, "--unlock", *args)
     snakemake(wd, "--cores", "1", "--rerun-incomplete", *args)
     assert "resumed from the checkpoint" in (wd / "results/runs/vgg/he/seed0/train.log").read_text()
-    reference = copy_workflow(tmp_path / "reference")
-    (reference / "config/one.yaml").write_text((wd / "config/one.yaml").read_text())
+    reference, _ = one_run_workflow(tmp_path / "reference", epochs=8)
     snakemake(reference, "--cores", "1", *args)
     a = final_arrays(wd / "results/runs/vgg/he/seed0/weights.h5")
     b = final_arrays(reference / "results/runs/vgg/he/seed0/weights.h5")

@@ -7,13 +7,10 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
-import time
 
 import numpy as np
 import pytest
-from conftest import REPO, SCHEMA, copy_workflow, run_config, snakemake
+from conftest import REPO, SCHEMA, copy_workflow, one_run_workflow, run_config, snakemake, start_until_checkpoint
 
 from weightdist import config as wdconfig
 from weightdist import data as wddata
@@ -253,20 +250,9 @@ class TestDagFaults:
     def test_interrupt_and_continue(self, tmp_path):
         """Ctrl-C during a run leaves nothing Snakemake takes as complete; the next run resumes the training
         from its checkpoint and finishes."""
-        wd = copy_workflow(tmp_path)
-        (wd / "config/long.yaml").write_text(
-            "grid: {seeds: [0], inits: [he], models: [vgg]}\nexperiments: {a: null, b: {inits: [he]}}\n"
-            "data: {synthetic: {train_per_class: 100, test_per_class: 10, seed: 0}}\n"
-            "models: {vgg: {recipe: {epochs: 10}}}\n")
-        # the run's own files are the target (targets go before --configfile, which takes every argument after it)
-        args = ["results/runs/vgg/he/seed0/metrics.json", "--configfile", "config/smoke.yaml", "config/long.yaml"]
-        proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        wd, args = one_run_workflow(tmp_path, epochs=10)
+        proc = start_until_checkpoint(wd, args)
         ckpt = wd / "results/runs/vgg/he/seed0/checkpoint.pt"
-        deadline = time.time() + 300
-        while not ckpt.exists() and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.2)
-        assert ckpt.exists(), "training never wrote a checkpoint"
         os.killpg(proc.pid, signal.SIGINT)            # Ctrl-C reaches the whole foreground process group
         proc.wait(timeout=120)
         assert not (wd / "results/runs/vgg/he/seed0/weights.h5").exists()
