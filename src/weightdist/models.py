@@ -23,7 +23,6 @@ class LayerInfo:
     name: str       # module name, e.g. "conv3", "shortcut_bn2", "fc1"
     kind: str       # "conv", "bn", "shortcut" or "fc"
     order: int      # position in the forward pass
-    relu: bool      # a ReLU acts on this layer's output (directly, or after the residual sum)
 
 
 class ConvNet(nn.Module):
@@ -80,13 +79,13 @@ class ConvNet(nn.Module):
         out = []
         for s, numbers in enumerate(self.stage_convs, start=1):
             for k in numbers:
-                out.append(("conv", f"conv{k}", True))
+                out.append(("conv", f"conv{k}"))
                 if self.arch.batchnorm:
-                    out.append(("bn", f"bn{k}", True))
+                    out.append(("bn", f"bn{k}"))
             if self.arch.shortcuts:
-                out += [("shortcut", f"shortcut{s}", True), ("bn", f"shortcut_bn{s}", True)]
-        out += [("fc", f"fc{j}", j < self.n_fc) for j in range(1, self.n_fc + 1)]
-        return [LayerInfo(name=n, kind=kind, order=i, relu=r) for i, (kind, n, r) in enumerate(out)]
+                out += [("shortcut", f"shortcut{s}"), ("bn", f"shortcut_bn{s}")]
+        out += [("fc", f"fc{j}") for j in range(1, self.n_fc + 1)]
+        return [LayerInfo(name=n, kind=kind, order=i) for i, (kind, n) in enumerate(out)]
 
 
 def build_model(arch: Architecture) -> ConvNet:
