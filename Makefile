@@ -36,4 +36,5 @@ report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report results/snakemake-report.html
 
 clean-results:
-	rm -rf results/* logs .snakemake
+	find results -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf logs .snakemake
