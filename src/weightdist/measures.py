@@ -163,12 +163,13 @@ def run_measures(weights: str | Path, data_path: str | Path, near_zero_rel: floa
 
     device = resolve_device(device_name)
     data = load_prepared(data_path, device)
-    loader = DeviceLoader(data.test, 500, data.mean, data.std, channels_last=False)
+    # fp32 so that "never active" (an exact sign test) is not blurred by bf16 rounding; channels_last is ~1.3x faster
+    loader = DeviceLoader(data.test, 500, data.mean, data.std, channels_last=True)
     rows = []
     with WeightFile(weights) as wf:
         run = RunConfig.from_dict(json.loads(wf.attrs["config_json"]))
         key = {"model": wf.attrs["model"], "init": wf.attrs["init"], "seed": int(wf.attrs["seed"])}
-        model = build_model(run.arch).to(device)
+        model = build_model(run.arch).to(device, memory_format=torch.channels_last)
         for epoch in wf.epochs:
             state = wf.state(epoch)
             missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
