@@ -31,6 +31,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint --configfile $(CONFIG)
+	$(BIN)/ruff check
 
 report: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --report results/snakemake-report.html

@@ -140,7 +140,8 @@ def read_archive(path: str | Path) -> dict[str, np.ndarray]:
     names = [n.decode() if isinstance(n, bytes) else str(n) for n in meta.get("label_names", [])]
     if len(names) != 10:
         raise DataError(f"{path}: batches.meta must list 10 label_names, found {len(names)}")
-    return {"train_images": np.concatenate([x for x, _ in train]), "train_labels": np.concatenate([y for _, y in train]),
+    return {"train_images": np.concatenate([x for x, _ in train]),
+            "train_labels": np.concatenate([y for _, y in train]),
             "test_images": test_x, "test_labels": test_y, "label_names": np.array(names)}
 
 
@@ -193,7 +194,8 @@ def write_synthetic_archive(path: str | Path, train_per_class: int, test_per_cla
     test_x, test_y = synthetic_arrays(test_per_class, rng, templates)
     splits = np.array_split(np.arange(len(train_y)), 5)
     with atomic_path(path) as tmp:
-        # no name and mtime=0 in the gzip header, mtime=0 in tar headers: the same arguments give byte-identical archives (a stable md5)
+        # no name and mtime=0 in the gzip header, mtime=0 in tar headers: the same arguments give byte-identical
+        # archives (a stable md5)
         with open(tmp, "wb") as raw_f, gzip.GzipFile(filename="", fileobj=raw_f, mode="wb", mtime=0) as gz, \
                 tarfile.open(fileobj=gz, mode="w") as tar:
             def add(name: str, obj: dict) -> None:

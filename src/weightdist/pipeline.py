@@ -127,14 +127,23 @@ def run_stats(weights: str, analysis: dict, out: str, *, log: logging.Logger) ->
 def aggregate(layer_stats: list[str], measures: list[str], metrics: list[str], out: dict[str, str], *,
               log: logging.Logger) -> None:
     """Concatenate per-run tables into results/stats: layer_stats, measures, runs, history, gradients."""
-    from .stats import GRADIENT_COLUMNS, HISTORY_COLUMNS, RUN_COLUMNS, gradient_rows, history_rows, read_metrics, run_row
+    from .stats import (
+        GRADIENT_COLUMNS,
+        HISTORY_COLUMNS,
+        RUN_COLUMNS,
+        gradient_rows,
+        history_rows,
+        read_metrics,
+        run_row,
+    )
 
     for name, paths in (("layer_stats", layer_stats), ("measures", measures)):
         write_table(out[name], pd.concat([read_table(p) for p in paths], ignore_index=True))
     all_metrics = [read_metrics(p) for p in metrics]
     write_table(out["runs"], pd.DataFrame([run_row(m) for m in all_metrics], columns=RUN_COLUMNS))
     # explicit columns: a table stays readable (header only) when, say, every run diverged in its first epoch
-    write_table(out["history"], pd.DataFrame([r for m in all_metrics for r in history_rows(m)], columns=HISTORY_COLUMNS))
+    write_table(out["history"], pd.DataFrame([r for m in all_metrics for r in history_rows(m)],
+                                             columns=HISTORY_COLUMNS))
     write_table(out["gradients"], pd.DataFrame([r for m in all_metrics for r in gradient_rows(m)],
                                                columns=GRADIENT_COLUMNS))
     log.info(f"aggregated {len(metrics)} runs")
@@ -154,7 +163,8 @@ def measure_run(weights: str, data: str, analysis: dict, device: str, out: str, 
 
 
 def compare_groups(config: dict, weights: list[str], out: str, *, log: logging.Logger) -> None:
-    from .compare import compare_groups as compare, comparisons
+    from .compare import compare_groups as compare
+    from .compare import comparisons
     from .render import Runs
 
     t = time.perf_counter()

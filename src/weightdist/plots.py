@@ -33,7 +33,8 @@ class Panel:
 
 def shared_edges(panels: list[Panel], bins: int, coverage: float = 99.9) -> tuple[np.ndarray, float]:
     """Common bin edges over the central `coverage` % of all values; also the share of values outside them."""
-    values = np.concatenate([np.ravel(a) for p in panels for a in p.seeds]) if any(p.seeds for p in panels) else np.zeros(1)
+    seeds = [np.ravel(a) for p in panels for a in p.seeds]
+    values = np.concatenate(seeds) if seeds else np.zeros(1)
     tail = (100 - coverage) / 2
     lo, hi = np.percentile(values, [tail, 100 - tail])
     if hi <= lo:

@@ -231,7 +231,8 @@ def train(run: RunConfig, data: PreparedData, *, checkpoint: str | Path | None =
                 "history": history, "wall_time_s": spent_before + time.perf_counter() - started})
 
     return TrainResult(status="diverged" if divergence else "completed", snapshots=snapshots, history=history,
-                       device=str(device), precision=precision, wall_time_s=spent_before + time.perf_counter() - started,
+                       device=str(device), precision=precision,
+                       wall_time_s=spent_before + time.perf_counter() - started,
                        resumed_from_epoch=resumed_from, divergence=divergence, layers=layers)
 
 
