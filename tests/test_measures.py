@@ -33,6 +33,27 @@ class TestFilters:
         assert measures.filter_measures(w)["mean_abs_cos"] == pytest.approx(1)
 
 
+class TestChangeFromInit:
+    def test_known_changes(self):
+        """Rows of norm 2; two untouched, one moved by a vector of norm 1, one by norm 3: the layer moved
+        sqrt(1 + 9) / sqrt(4 * 4), half its units under 10 %, per-unit changes 0, 0, 0.5, 1.5."""
+        w0 = 2 * np.eye(4)
+        w = w0.copy()
+        w[2, 3] += 1.0
+        w[3, 0] += 3.0
+        m = measures.change_measures(w, w0)
+        assert m["rel_change"] == pytest.approx(np.sqrt(10) / 4)
+        assert m["static_frac"] == 0.5
+        unit = np.array([0, 0, 0.5, 1.5])
+        assert m["unit_change_cv"] == pytest.approx(unit.std() / unit.mean())
+
+    def test_conv_shape_and_no_change(self):
+        w0 = np.random.default_rng(5).normal(size=(6, 3, 3, 3))
+        m = measures.change_measures(w0, w0)
+        assert m["rel_change"] == 0 and m["static_frac"] == 1 and np.isnan(m["unit_change_cv"])
+        assert all(np.isnan(v) for v in measures.change_measures(w0, None).values())
+
+
 class TestSpectra:
     def test_known_singular_values(self):
         """W = U diag(s) V^T: Frobenius sqrt(sum s^2), spectral max s, stable rank sum s^2 / max s^2."""
@@ -121,6 +142,9 @@ class TestDeadUnits:
         raw = table[table.variant == "raw"]
         assert raw[raw.layer.isin(["conv1", "fc1"])].dead_frac.notna().all()
         assert raw[raw.layer.isin(["fc3", "shortcut1"])].dead_frac.isna().all()
+        start = table[table.epoch == 0]
+        assert (start.rel_change == 0).all() and (start.static_frac == 1).all()
+        assert (table[table.epoch > 0].rel_change > 0).all()
 
 
 class TestGroupComparison:

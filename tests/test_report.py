@@ -58,7 +58,7 @@ class TestSentences:
         assert "longer tail to the right" in s and "peaked, heavier tails" in s
         assert "more piled up at zero than a normal" in s
         s = report.describe_layer("x", summary_row(kurtosis=-1.2, near0=0.02), None, 0.1)
-        assert "flatter than a normal" in s and "fewer weights near zero" in s
+        assert "flatter than a normal" in s and "fewer weights near zero" in s and "a uniform -1.2" in s
 
     def test_describe_says_when_seeds_disagree(self):
         s = report.describe_layer("x", summary_row(skew=0.45), seeds(skew=[0.1, 0.2, 0.9]), 0.1)

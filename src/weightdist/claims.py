@@ -237,6 +237,11 @@ def experiment_a_claims(ev: Evidence, config: dict) -> list[Claim]:
     add("A3d", "Figure 3 (explanation)", f"gradients are not flowing to {L2}'s {later}",
         "gradient norm of the layer's weights (mean over steps and epochs) smaller than Model 1's",
         [fmt(f"{L2} gradient norm", g2), fmt(f"{L1} gradient norm", g1)], greater(g1, g2), RULE_GT)
+    c1, c2 = (ev.measure(m, i, later, "rel_change", "effective") for m in (m1, m2))
+    add("A3e", "Figure 3 (explanation)", f"many of {L2}'s {later} weights are unused",
+        "read as: training moved the layer less from its initialisation, ||W - W0|| / ||W0|| of the BN-folded "
+        "weights, than Model 1's",
+        [fmt(f"{L2} relative change", c2), fmt(f"{L1} relative change", c1)], greater(c1, c2), RULE_GT)
     # Figure 4: BN gamma
     if m1 == "resvgg" or m2 == "resvgg":
         bn_model = "resvgg"
@@ -280,19 +285,32 @@ def experiment_a_claims(ev: Evidence, config: dict) -> list[Claim]:
         [fmt(f"{L2} near-zero share", nz2), fmt(f"{L1} near-zero share", nz1), fmt(f"{L2} excess kurtosis", kurt2)],
         combine(greater(nz2, nz1), holds(kurt2, lambda v: v > 1)), f"{RULE_GT}; kurtosis: {RULE_ALL}")
     d1, d2 = ev.measure(m1, i, "fc1", "dead_frac"), ev.measure(m2, i, "fc1", "dead_frac")
-    add("A7b", "Table (Model 2 fc, explanation)", f"{L2}'s fc1 has units that did not learn or are dead",
+    add("A7b", "Table (Model 2 fc, explanation)", f"{L2}'s fc1 has dead units",
         "share of fc1 neurons never active on the test set, larger than Model 1's",
         [fmt(f"{L2} dead share", d2), fmt(f"{L1} dead share", d1)], greater(d2, d1), RULE_GT)
+    st1, st2 = ev.measure(m1, i, "fc1", "static_frac"), ev.measure(m2, i, "fc1", "static_frac")
+    add("A7e", "Table (Model 2 fc, explanation)", f"{L2}'s fc1 has units that did not learn",
+        "share of fc1 neurons whose weights moved under 10 % of their initial norm, larger than Model 1's",
+        [fmt(f"{L2} static share", st2), fmt(f"{L1} static share", st1)], greater(st2, st1), RULE_GT)
     inside = ev.weights(m2, i, ["fc2.weight"], share_within(-0.1, 0.1))
     s1, s2 = ev.stat(m1, i, "fc2.weight", "std"), ev.stat(m2, i, "fc2.weight", "std")
     add("A7c", "Table (Model 2 fc)", f"{L2}'s fc2 is narrow and tall, within -0.1..0.1",
         ">= 95 % in [-0.1, 0.1], and sd smaller than Model 1's",
         [fmt("share in [-0.1, 0.1]", inside), fmt(f"{L2} sd", s2), fmt(f"{L1} sd", s1)],
         combine(holds(inside, lambda v: v >= 0.95), greater(s1, s2)), f"{RULE_ALL}; sd: {RULE_GT}")
+    g1, g2 = ev.grad(m1, i, "fc2.weight"), ev.grad(m2, i, "fc2.weight")
+    add("A7f", "Table (Model 2 fc, explanation)", f"{L2}'s fc2 has a weak gradient flow",
+        "gradient norm of fc2's weights (mean over steps and epochs) smaller than Model 1's",
+        [fmt(f"{L2} gradient norm", g2), fmt(f"{L1} gradient norm", g1)], greater(g1, g2), RULE_GT)
     kurt = ev.stat(m2, i, "fc3.weight", "kurtosis")
     add("A7d", "Table (Model 2 fc)", f"{L2}'s fc3 has a few outlying weights",
         "excess kurtosis > 1 (heavier tails than a normal)", [fmt("excess kurtosis", kurt)],
         holds(kurt, lambda v: v > 1))
+    u1, u2 = ev.measure(m1, i, "fc3", "unit_change_cv"), ev.measure(m2, i, "fc3", "unit_change_cv")
+    add("A7g", "Table (Model 2 fc, explanation)", f"{L2}'s fc3 learned unevenly (\"unbalanced learning\")",
+        "read as: the classes' weight rows moved unevenly from their initialisation, sd / mean over rows of "
+        "||w - w0|| / ||w0||, more than Model 1's",
+        [fmt(f"{L2} change cv", u2), fmt(f"{L1} change cv", u1)], greater(u2, u1), RULE_GT)
     acc1, acc2 = ev.accuracy(m1, i), ev.accuracy(m2, i)
     add("A8", "Experiment A", f"{L1} is more accurate than {L2} (report: 90 % vs 69 %)", "final test accuracy",
         [fmt(L1, acc1), fmt(L2, acc2)], greater(acc1, acc2), RULE_GT)
@@ -353,7 +371,8 @@ def experiment_b_claims(ev: Evidence, config: dict) -> list[Claim]:
             [fmt("He", spread_he), fmt("default", spread_def)], greater(spread_def, spread_he))
         cos_he, cos_def = ev.measure_mean(m, "he", ["conv"], "mean_abs_cos"), \
             ev.measure_mean(m, "default", ["conv"], "mean_abs_cos")
-        add("B8", "Experiment B (explanation)", "He gives more diverse filters (feature detectors in different directions)",
+        add("B8", "Experiment B (explanation)",
+            "He gives more diverse filters (feature detectors in different directions)",
             "mean over conv layers of the mean |cosine| between filters: He < default",
             [fmt("He", cos_he), fmt("default", cos_def)], greater(cos_def, cos_he))
         gap = ev.gap_by_epoch(m, "he", "default")
@@ -361,7 +380,8 @@ def experiment_b_claims(ev: Evidence, config: dict) -> list[Claim]:
             final, biggest = float(gap.iloc[-1]), float(gap.max())
             verdict = INCONCLUSIVE
             if biggest > 0:
-                verdict = SUPPORTED if final < 0.5 * biggest else CONTRADICTED if final >= 0.9 * biggest else INCONCLUSIVE
+                verdict = (SUPPORTED if final < 0.5 * biggest else
+                           CONTRADICTED if final >= 0.9 * biggest else INCONCLUSIVE)
             add("B9", "study.md (open question)", "the He-vs-default accuracy gap is a training-speed difference",
                 "mean accuracy gap (He - default) per epoch: final gap below half the largest gap",
                 ["gap by epoch: " + ", ".join(f"{int(e)}: {100 * v:+.1f}" for e, v in gap.items())], verdict,

@@ -148,7 +148,7 @@ def run_features(runs: pd.DataFrame, layer_stats: pd.DataFrame, measures: pd.Dat
     if len(measures):
         x = measures.merge(done, on=key)
         x = x[(x.epoch == x.final_epoch) & (x.variant == "raw")]
-        for m in ("dead_frac", "mean_abs_cos", "alpha", "stable_rank", "spectral_norm"):
+        for m in ("dead_frac", "mean_abs_cos", "alpha", "stable_rank", "spectral_norm", "rel_change"):
             parts.append(x[key + ["test_acc", "layer"]].assign(measure=m, value=x[m]))
     if len(gradients):
         g = gradients[gradients.param.str.endswith(".weight")].groupby(key + ["layer"], as_index=False).grad_norm.mean()

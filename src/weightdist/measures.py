@@ -11,6 +11,10 @@ measures.tsv columns (one row per run x snapshot x conv/shortcut/fc layer x vari
     active_rate    mean over units of the share of test images on which the unit is active; raw rows only
                    (a conv channel is active on an image when its ReLU map is positive anywhere; fc3 has no ReLU)
     filter_norm_mean, filter_norm_cv              L2 norm of each filter (row of W), mean and sd/mean
+    rel_change     how far training moved the layer: ||W - W0|| / ||W0|| (Frobenius; W0 the same variant at epoch 0)
+    static_frac    share of units whose filter (row of W) moved under 10 % of its initial norm: units that "did not
+                   learn"
+    unit_change_cv sd / mean over units of each filter's relative change: how unevenly the units learned
     mean_abs_cos   mean |cosine similarity| over all pairs of filters: 0 = orthogonal (diverse), 1 = collinear
     frobenius, spectral_norm, stable_rank (= frobenius^2 / spectral_norm^2)
     alpha, alpha_xmin, alpha_ks     power-law exponent of the tail of the eigenvalue spectrum of W^T W (maximum
@@ -34,6 +38,7 @@ BN_EPS = 1e-5          # torch.nn.BatchNorm2d's default
 MIN_TAIL = 10          # fewest eigenvalues a power-law tail is fitted to
 RELIABLE_EIGS = 50     # under this many eigenvalues the alpha fit is flagged
 RARE = 0.01            # "rarely active": on under 1 % of test images
+STATIC = 0.1           # "did not learn": a filter moved under 10 % of its initial norm
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -49,7 +54,8 @@ def filter_measures(w: np.ndarray) -> dict[str, float]:
     m = as_matrix(w)
     norms = np.linalg.norm(m, axis=1)
     alive = norms > 1e-12
-    out = {"filter_norm_mean": norms.mean(), "filter_norm_cv": norms.std() / norms.mean() if norms.mean() > 0 else np.nan}
+    out = {"filter_norm_mean": norms.mean(),
+           "filter_norm_cv": norms.std() / norms.mean() if norms.mean() > 0 else np.nan}
     unit = m[alive] / norms[alive, None]
     if len(unit) < 2:
         out["mean_abs_cos"] = np.nan
@@ -58,6 +64,21 @@ def filter_measures(w: np.ndarray) -> dict[str, float]:
     iu = np.triu_indices(len(unit), k=1)
     out["mean_abs_cos"] = float(cos[iu].mean())
     return out
+
+
+def change_measures(w: np.ndarray, w0: np.ndarray | None) -> dict[str, float]:
+    """How far a layer moved from its initial weights w0: the whole layer, and unit by unit (rows)."""
+    if w0 is None or w0.shape != w.shape:
+        return {"rel_change": np.nan, "static_frac": np.nan, "unit_change_cv": np.nan}
+    m, m0 = as_matrix(w), as_matrix(w0)
+    norm0 = np.linalg.norm(m0, axis=1)
+    moved = np.linalg.norm(m - m0, axis=1)
+    total0 = np.sqrt(np.sum(norm0 ** 2))
+    ok = norm0 > 1e-12
+    unit = moved[ok] / norm0[ok]
+    return {"rel_change": float(np.sqrt(np.sum(moved ** 2)) / total0) if total0 > 0 else np.nan,
+            "static_frac": float(np.mean(unit < STATIC)) if len(unit) else np.nan,
+            "unit_change_cv": float(unit.std() / unit.mean()) if len(unit) and unit.mean() > 0 else np.nan}
 
 
 def powerlaw_alpha(eigenvalues: np.ndarray) -> tuple[float, float, float]:
@@ -170,6 +191,7 @@ def run_measures(weights: str | Path, data_path: str | Path, near_zero_rel: floa
         run = RunConfig.from_dict(json.loads(wf.attrs["config_json"]))
         key = {"model": wf.attrs["model"], "init": wf.attrs["init"], "seed": int(wf.attrs["seed"])}
         model = build_model(run.arch).to(device, memory_format=torch.channels_last)
+        initial = effective_weights(wf.state(0)) if 0 in wf.epochs else {}
         for epoch in wf.epochs:
             state = wf.state(epoch)
             missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()},
@@ -178,7 +200,8 @@ def run_measures(weights: str | Path, data_path: str | Path, near_zero_rel: floa
                 raise ValueError(f"{weights}: epoch {epoch} does not fit the model ({missing}, {unexpected})")
             rates = activation_rates(model, loader, device)
             for layer, (raw, eff) in effective_weights(state).items():
-                for variant, w in (("raw", raw), ("effective", eff)):
+                raw0, eff0 = initial.get(layer, (None, None))
+                for variant, w, w0 in (("raw", raw, raw0), ("effective", eff, eff0)):
                     d = describe(w, near_zero_rel)
                     row = {**key, "epoch": epoch, "layer": layer, "kind": kind_of(layer), "variant": variant,
                            **{k: d[k] for k in ("mean", "std", "skew", "kurtosis", "frac_near_zero")},
@@ -186,6 +209,7 @@ def run_measures(weights: str | Path, data_path: str | Path, near_zero_rel: floa
                     if variant == "raw" and layer in rates:
                         row.update(unit_measures(rates[layer]))
                     row.update(filter_measures(w))
+                    row.update(change_measures(w, w0))
                     row.update(spectral_measures(w))
                     rows.append(row)
     return pd.DataFrame(rows)

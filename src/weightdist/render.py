@@ -280,8 +280,8 @@ def table_files(config: dict, root: str = "results/tables") -> list[str]:
 # Measures
 
 
-MEASURE_STEMS = ["dead_units", "gradient_norms", "filter_diversity", "spectral_alpha", "accuracy_correlation",
-                 "group_distances"]
+MEASURE_STEMS = ["dead_units", "gradient_norms", "weight_change", "filter_diversity", "spectral_alpha",
+                 "accuracy_correlation", "group_distances"]
 
 
 def measure_stems(config: dict) -> list[str]:
@@ -312,6 +312,11 @@ def render_measures(config: dict, tables: dict[str, str], root: str = "results/f
     fig = plots.per_layer_figure(final, models, inits, weight_layers, "mean_abs_cos", "mean |cos| between filters",
                                  "Filter similarity per layer (lower = more diverse filters)")
     plots.save(fig, f"{root}/measures/filter_diversity", p["formats"], p["dpi"])
+    # BN-folded, so that a BN layer's rescaled weights count as the change they make to the layer's output
+    moved = meas[(meas.epoch == meas.final_epoch) & (meas.variant == "effective")]
+    fig = plots.per_layer_figure(moved, models, inits, weight_layers, "rel_change", "||W - W0|| / ||W0||",
+                                 "How far training moved each layer from its initialisation (BN folded in)")
+    plots.save(fig, f"{root}/measures/weight_change", p["formats"], p["dpi"])
     final = final.assign(unreliable=~final.alpha_reliable.astype(bool))
     fig = plots.per_layer_figure(final, models, inits, weight_layers, "alpha", "power-law alpha of W^T W spectrum",
                                  "Spectral power-law exponent per layer (hollow: under 50 eigenvalues, unreliable)",

@@ -67,6 +67,8 @@ MEASURE_CAPTIONS = {
                  "initialisation.",
     "dead_units": "Share of ReLU units never active on the test set, per layer at the end of training (dots: seeds).",
     "gradient_norms": "Gradient norm of each layer's weights over training (mean over each epoch's steps).",
+    "weight_change": "Relative distance of each layer's final weights from their initial values, BN folded in "
+                     "(near 0: the layer barely learned).",
     "filter_diversity": "Mean |cosine| between a layer's filters (lower: more diverse filters).",
     "spectral_alpha": "Power-law exponent of each layer's eigenvalue spectrum (hollow: under 50 eigenvalues).",
     "accuracy_correlation": "Spearman correlation of each per-layer measure with final test accuracy, with 95 % "
@@ -252,7 +254,8 @@ def describe_layer(label: str, summary: pd.Series, seeds: pd.DataFrame | None, n
         f"centre {pm(*g['mean'])} ({'n/a' if not finite(rel) else f'{rel:+.2f}'} sd from zero: {centre})",
         f"spread (sd) {pm(*g['std'])}, middle 90 % of the weights in [{num(g['q05'][0])}, {num(g['q95'][0])}]",
         f"skew {pm(*g['skew'])} ({seed_words(per('skew'), skew_word, g['skew'][0])})",
-        f"excess kurtosis {pm(*g['kurtosis'])} ({seed_words(per('kurtosis'), tails_word, g['kurtosis'][0])})",
+        f"excess kurtosis {pm(*g['kurtosis'])} ({seed_words(per('kurtosis'), tails_word, g['kurtosis'][0])}; "
+        f"a normal has 0, a uniform -1.2)",
         f"{pct(g['frac_near_zero'][0])} of the weights within {near_zero_rel:g} sd of zero, "
         f"{seed_words(per('frac_near_zero'), lambda v: near_zero_word(v, near_zero_rel), g['frac_near_zero'][0])} "
         f"(a normal has {pct(normal_near_zero(near_zero_rel))})",
