@@ -119,12 +119,21 @@ def one_run_workflow(dest: Path, epochs: int) -> tuple[Path, list[str]]:
     return wd, [f"{ONE_RUN_DIR}/metrics.json", "--configfile", "config/smoke.yaml", "config/one.yaml"]
 
 
+def default_sigint() -> None:
+    """preexec_fn for a child that the tests stop with SIGINT (Ctrl-C). A shell starts background jobs with SIGINT
+    ignored, and an ignored signal stays ignored across exec: restore it, wherever pytest itself was started."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_until_checkpoint(wd: Path, args: list[str], timeout: float = 300) -> subprocess.Popen:
     """Start Snakemake in its own process group and return once the training has written its first checkpoint."""
     import time
 
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", *args], cwd=wd,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=default_sigint)
     ckpt = wd / ONE_RUN_DIR / "checkpoint.pt"
     deadline = time.time() + timeout
     while not ckpt.exists() and time.time() < deadline and proc.poll() is None:

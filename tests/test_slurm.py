@@ -20,7 +20,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import REPO, copy_workflow, snakemake
+from conftest import REPO, copy_workflow, default_sigint, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -107,9 +107,10 @@ def runs(cluster, tmp_path_factory):
     """(SLURM workdir, local workdir, SLURM job records): the same study run both ways, in copies made together."""
     on_slurm, local = scratch(tmp_path_factory.mktemp("slurm")), scratch(tmp_path_factory.mktemp("local"))
     t0 = time.monotonic()
-    cmd = ["timeout", "-s", "INT", str(SLURM_LIMIT_S), sys.executable, "-m", "snakemake",
+    cmd = ["timeout", "-s", "INT", "-k", "60", str(SLURM_LIMIT_S), sys.executable, "-m", "snakemake",
            "--profile", "profiles/slurm", "--profile", str(OVERLAY), *CONFIGS]
-    proc = subprocess.run(cmd, cwd=on_slurm, capture_output=True, text=True, timeout=SLURM_LIMIT_S + 60)
+    proc = subprocess.run(cmd, cwd=on_slurm, capture_output=True, text=True, timeout=SLURM_LIMIT_S + 90,
+                          preexec_fn=default_sigint)
     slurm_s = time.monotonic() - t0
     log = (proc.stdout + proc.stderr)[-6000:]
     if proc.returncode == 124:
