@@ -147,9 +147,12 @@ def run_features(runs: pd.DataFrame, layer_stats: pd.DataFrame, measures: pd.Dat
         parts.append(s[key + ["test_acc", "layer"]].assign(measure=m, value=s[m]))
     if len(measures):
         x = measures.merge(done, on=key)
-        x = x[(x.epoch == x.final_epoch) & (x.variant == "raw")]
-        for m in ("dead_frac", "mean_abs_cos", "alpha", "stable_rank", "spectral_norm", "rel_change"):
-            parts.append(x[key + ["test_acc", "layer"]].assign(measure=m, value=x[m]))
+        x = x[x.epoch == x.final_epoch]
+        raw, effective = x[x.variant == "raw"], x[x.variant == "effective"]
+        for m in ("dead_frac", "mean_abs_cos", "alpha", "stable_rank", "spectral_norm"):
+            parts.append(raw[key + ["test_acc", "layer"]].assign(measure=m, value=raw[m]))
+        # BN folded in, as in the figure and the claims: weight decay only rescales a conv that BN follows
+        parts.append(effective[key + ["test_acc", "layer"]].assign(measure="rel_change", value=effective.rel_change))
     if len(gradients):
         g = gradients[gradients.param.str.endswith(".weight")].groupby(key + ["layer"], as_index=False).grad_norm.mean()
         g = g.merge(done, on=key)
