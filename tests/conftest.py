@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from weightdist import config as wdconfig  # noqa: E402
 from weightdist import data as wddata  # noqa: E402
 
 SCHEMA = REPO / "workflow/schemas/config.schema.yaml"
+
+# Every Snakemake the tests start would otherwise wait ~10 s for a SLURM controller (see the file's comment).
+UNREACHABLE_SLURM = REPO / "tests/slurm/unreachable.conf"
+os.environ.setdefault("SLURM_CONF", str(UNREACHABLE_SLURM))
 
 
 def load(*overlays: str | Path) -> dict:

@@ -20,7 +20,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import REPO, copy_workflow, default_sigint, snakemake
+from conftest import REPO, UNREACHABLE_SLURM, copy_workflow, default_sigint, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,9 @@ def cluster():
     """A running one-node cluster; every daemon it started is stopped afterwards, also when something fails."""
     t0 = time.monotonic()
     ok = False
+    restore = os.environ.get("SLURM_CONF")
+    if restore == str(UNREACHABLE_SLURM):
+        del os.environ["SLURM_CONF"]            # this cluster's daemons, sbatch and Snakemake use /etc/slurm
     try:
         cluster_sh("start")
         print(f"\ncluster started in {time.monotonic() - t0:.1f} s")
@@ -82,6 +85,8 @@ def cluster():
             if ok:
                 raise AssertionError(message)
             print(message, file=sys.stderr)     # do not hide the error that is on its way
+        if restore is not None:
+            os.environ["SLURM_CONF"] = restore
 
 
 def job_records(workdir: Path) -> list[dict[str, str]]:
