@@ -288,6 +288,11 @@ def measure_stems(config: dict) -> list[str]:
     return [f"measures/quantiles_{m}" for m in config["grid"]["models"]] + [f"measures/{s}" for s in MEASURE_STEMS]
 
 
+def study_figure_stems(config: dict) -> list[str]:
+    """Every figure of the study, in reading order: the workflow's targets and what the report embeds."""
+    return experiment_a_stems(config) + experiment_b_stems(config) + ["curves"] + measure_stems(config)
+
+
 def render_measures(config: dict, tables: dict[str, str], root: str = "results/figures", *, log=None) -> None:
     """Figures of the analysis stage from results/stats tables."""
     p = config["plots"]

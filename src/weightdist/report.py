@@ -47,7 +47,7 @@ from .config import INIT_LABELS, MODEL_LABELS, architecture
 from .fileio import write_text
 from .layers import layer_sort_key
 from .reference import EXPERIMENT_A
-from .render import experiment_a_stems, experiment_b_stems, measure_stems
+from .render import experiment_a_stems, experiment_b_stems, measure_stems, study_figure_stems
 
 # Thresholds of the words the sentences use (the same as the claims' where the claims use one).
 CENTRED = 0.1          # |mean| under this many sds: "centred at zero"
@@ -97,14 +97,10 @@ def figure_format(config: dict) -> str | None:
     return next((f for f in ("png", "svg") if f in formats), None)
 
 
-def report_stems(config: dict) -> list[str]:
-    return experiment_a_stems(config) + experiment_b_stems(config) + ["curves"] + measure_stems(config)
-
-
 def embedded_figures(config: dict, root: str = "results/figures") -> list[str]:
     """The figure files the report embeds: every figure of the study, in the format `figure_format` picks."""
     fmt = figure_format(config)
-    return [f"{root}/{s}.{fmt}" for s in report_stems(config)] if fmt else []
+    return [f"{root}/{s}.{fmt}" for s in study_figure_stems(config)] if fmt else []
 
 
 def section_ids(config: dict) -> list[str]:

@@ -15,6 +15,7 @@ from weightdist.render import (
     experiment_b_stems,
     figure_files,
     measure_stems,
+    study_figure_stems,
     table_files,
 )
 from weightdist.report import embedded_figures, report_settings
@@ -90,8 +91,7 @@ def get_final_outputs():
     outputs = run_files("weights.h5") + run_files("metrics.json")
     outputs += list(STATS_TABLES.values())
     outputs += ["results/stats/group_comparison.tsv", "results/stats/accuracy_correlation.tsv"]
-    stems = experiment_a_stems(config) + experiment_b_stems(config) + ["curves"] + measure_stems(config)
-    outputs += figure_files(stems, config)
+    outputs += figure_files(study_figure_stems(config), config)
     outputs += table_files(config) + ["results/tables/claims.tsv", "results/tables/claims.md"]
     outputs += ["results/report.html"]
     return outputs
